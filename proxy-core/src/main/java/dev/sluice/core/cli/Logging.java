@@ -1,0 +1,32 @@
+package dev.sluice.core.cli;
+
+import java.nio.file.Path;
+
+/**
+ * Configures slf4j-simple through its system properties. Must run before the
+ * first logger is created, which is why the CLI parses options without logging.
+ */
+final class Logging {
+    enum Level { TRACE, DEBUG, INFO, WARN }
+
+    private Logging() {
+    }
+
+    static void configure(Level level, Path logFile) {
+        set("org.slf4j.simpleLogger.defaultLogLevel", level.name().toLowerCase());
+        set("org.slf4j.simpleLogger.logFile", logFile != null ? logFile.toAbsolutePath().toString() : "System.err");
+        set("org.slf4j.simpleLogger.showDateTime", "true");
+        set("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+        set("org.slf4j.simpleLogger.showThreadName", "false");
+        set("org.slf4j.simpleLogger.showShortLogName", "true");
+        set("org.slf4j.simpleLogger.levelInBrackets", "true");
+        // netty's own chatter stays at info unless tracing.
+        set("org.slf4j.simpleLogger.log.io.netty", level == Level.TRACE ? "debug" : "info");
+    }
+
+    private static void set(String k, String v) {
+        if (System.getProperty(k) == null) {
+            System.setProperty(k, v);
+        }
+    }
+}
