@@ -33,6 +33,7 @@ class FlowAttemptTest {
         FlowAttempt f = new FlowAttempt(Protocol.UDP, sa("fd00::2", 5000), sa("fd99::1", 53), sa("fd99::1", 53));
         assertFalse(f.isMapped());
         assertTrue(f.isIpv6());
+        assertEquals("udp [fd00::2]:5000 -> [fd99::1]:53", f.toString());
         assertThrows(IllegalArgumentException.class, () -> f.bindSource(InetAddress.getByName("10.0.0.1")));
         assertThrows(IllegalArgumentException.class, () -> f.bindSource(InetAddress.getByName("ff02::1")));
         assertThrows(IllegalArgumentException.class, () -> f.bindInterface("a/b"));

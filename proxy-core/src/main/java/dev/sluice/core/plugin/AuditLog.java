@@ -2,8 +2,6 @@ package dev.sluice.core.plugin;
 
 import dev.sluice.core.Counters;
 import dev.sluice.core.flow.FlowProtocol;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -136,7 +134,7 @@ final class AuditLog {
             if (b.suppressed > 0) {
                 StringBuilder sb = new StringBuilder(96).append("SUPPRESSED plugin=").append(e.getKey().plugin())
                         .append(" dst=");
-                appendAddress(sb, e.getKey().destination()).append(" suppressed=").append(b.suppressed);
+                AddressText.append(sb, e.getKey().destination()).append(" suppressed=").append(b.suppressed);
                 sink.line(sb.toString());
                 b.suppressed = 0;
             }
@@ -151,24 +149,11 @@ final class AuditLog {
                                 InetSocketAddress mapped, String plugin, String reason) {
         StringBuilder sb = new StringBuilder(160);
         sb.append(action).append(" proto=").append(proto.name().toLowerCase(Locale.ROOT)).append(" src=");
-        appendAddress(sb, src).append(" dst=");
-        appendAddress(sb, dst).append(" mapped=");
-        appendAddress(sb, mapped).append(" plugin=").append(plugin).append(" reason=\"");
+        AddressText.append(sb, src).append(" dst=");
+        AddressText.append(sb, dst).append(" mapped=");
+        AddressText.append(sb, mapped).append(" plugin=").append(plugin).append(" reason=\"");
         appendEscaped(sb, reason);
         return sb.append('"');
-    }
-
-    /** {@code 10.0.2.15:40312} or {@code [fd00::2]:40312}; never a name lookup. */
-    static StringBuilder appendAddress(StringBuilder sb, InetSocketAddress a) {
-        InetAddress ip = a.getAddress();
-        if (ip == null) {
-            sb.append(a.getHostString());
-        } else if (ip instanceof Inet6Address) {
-            sb.append('[').append(ip.getHostAddress()).append(']');
-        } else {
-            sb.append(ip.getHostAddress());
-        }
-        return sb.append(':').append(a.getPort());
     }
 
     /** Keeps the line one line: quotes, backslashes and control characters escaped, length capped. */
