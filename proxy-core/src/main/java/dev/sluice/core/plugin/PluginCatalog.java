@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -267,10 +266,5 @@ public final class PluginCatalog implements AutoCloseable {
             manager.unloadPlugins();
             manager = null;
         }
-    }
-
-    /** For tests: the map of entries in name order. */
-    Map<String, Entry> entries() {
-        return Collections.unmodifiableMap(new LinkedHashMap<>(byName));
     }
 }
