@@ -121,8 +121,9 @@ public record ResolvConf(List<InetAddress> nameservers, List<String> search) {
             if (scope.chars().allMatch(Character::isDigit) && scope.length() < 10) {
                 return Inet6Address.getByAddress(null, a.getAddress(), Integer.parseInt(scope));
             }
+            // By index: getByAddress(.., NetworkInterface) insists the interface has a link-local address.
             NetworkInterface ni = NetworkInterface.getByName(scope);
-            return ni == null ? a : Inet6Address.getByAddress(null, a.getAddress(), ni);
+            return ni == null ? a : Inet6Address.getByAddress(null, a.getAddress(), ni.getIndex());
         } catch (UnknownHostException | SocketException | RuntimeException e) {
             return a;
         }
