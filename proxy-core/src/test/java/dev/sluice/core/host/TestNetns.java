@@ -60,6 +60,20 @@ final class TestNetns implements AutoCloseable {
         return out;
     }
 
+    /** Waits (poll(2), at most millis) until fd is readable. */
+    static boolean waitReadable(int fd, int millis) {
+        java.nio.ByteBuffer pfd = Native.direct(8); // struct pollfd: int fd, short events, short revents
+        pfd.putInt(0, fd).putShort(4, (short) 1 /* POLLIN */);
+        int n = Native.LIBC.poll(Native.address(pfd), 1, millis);
+        return n > 0 && (pfd.getShort(6) & 1) != 0;
+    }
+
+    /** The interface index of ifName in ns, from {@code ip -o link}. */
+    static int ifIndex(String ns, String ifName) throws IOException {
+        String line = ip(ns, "-o", "link", "show", "dev", ifName);
+        return Integer.parseInt(line.substring(0, line.indexOf(':')).trim());
+    }
+
     @Override
     public void close() {
         for (String ns : created) {
