@@ -44,7 +44,8 @@ public final class LinkConfig {
             inNs(nsFd, ifName, what, (nl, index, s) ->
                     RtnlWriter.addDefaultRoute(nl.tx(), s, index, gateway, false));
         } catch (NetlinkSocket.NetlinkException e) {
-            if (e.errno() != Native.ENETUNREACH) {
+            // Unreachable gateway: ENETUNREACH for IPv4, EHOSTUNREACH for IPv6.
+            if (e.errno() != Native.ENETUNREACH && e.errno() != Native.EHOSTUNREACH) {
                 throw e;
             }
             inNs(nsFd, ifName, what + " onlink", (nl, index, s) ->

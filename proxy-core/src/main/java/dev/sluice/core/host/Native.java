@@ -48,6 +48,7 @@ final class Native {
     static final int EEXIST = 17;
     static final int ENETUNREACH = 101;
     static final int ENOBUFS = 105;
+    static final int EHOSTUNREACH = 113;
 
     private Native() {
     }
