@@ -128,6 +128,8 @@ final class Native {
      * is a raw address ({@code long}) of memory the caller owns (a direct
      * ByteBuffer, see {@link Native#address}), so a call marshals primitives only
      * and allocates nothing. x86_64 Linux: size_t/ssize_t are 64-bit.
+     * No function here takes six arguments: jnr-ffi corrupts the sixth
+     * (jnr/jnr-ffi#181, seen with sendto), hence sendmsg/recvmsg.
      */
     // Public only so jnr-ffi's generated class (another class loader) may implement it;
     // Native itself is package-private, so nothing outside this package can reach it.
@@ -138,11 +140,11 @@ final class Native {
 
         @SaveError long send(int fd, long buf, long len, int flags);
 
-        @SaveError long sendto(int fd, long buf, long len, int flags, long addr, int addrLen);
+        @SaveError long sendmsg(int fd, long msghdr, int flags);
 
         @SaveError long recv(int fd, long buf, long len, int flags);
 
-        @SaveError long recvfrom(int fd, long buf, long len, int flags, long addr, long addrLenPtr);
+        @SaveError long recvmsg(int fd, long msghdr, int flags);
 
         @SaveError int getsockname(int fd, long addr, long addrLenPtr);
 

@@ -1,11 +1,13 @@
 package dev.sluice.core.host;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.ref.Reference;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -74,6 +76,9 @@ public final class PingSocket {
     /**
      * Sends buf[position, limit) (an ICMP echo request: header and data) to dst. Neither
      * position nor limit changes. Returns the bytes sent, or -1 if the socket buffer is full.
+     * Allocation-free for IPv4, and for IPv6 when dst is the same object as in this thread's
+     * previous call (else InetAddress.getAddress() copies 16 bytes); the byte[] overload
+     * never allocates.
      */
     public static int sendTo(int fd, ByteBuffer buf, InetAddress dst) throws IOException {
         Scratch s = SCRATCH.get();
@@ -82,7 +87,7 @@ public final class PingSocket {
             saLen = SockAddr.writeV4(s.buf, 0, dst.hashCode(), 0);
         } else {
             int scope = dst instanceof Inet6Address a6 ? a6.getScopeId() : 0;
-            saLen = SockAddr.write(s.buf, 0, dst.getAddress(), scope, 0);
+            saLen = SockAddr.write(s.buf, 0, s.bytesOf(dst), scope, 0);
         }
         int n = send(fd, Native.address(buf) + buf.position(), buf.remaining(), s, saLen);
         Reference.reachabilityFence(buf);
@@ -120,11 +125,11 @@ public final class PingSocket {
     public static int recvFrom(int fd, long address, int capacity, byte[] srcOut) throws IOException {
         Scratch s = SCRATCH.get();
         for (int attempt = 0; attempt < 3; attempt++) {
-            s.buf.putInt(SockAddr.MAX_LEN, SockAddr.MAX_LEN);
-            long n = Native.LIBC.recvfrom(fd, address, capacity, 0, s.address, s.address + SockAddr.MAX_LEN);
+            s.prepare(SockAddr.MAX_LEN, address, capacity);
+            long n = Native.LIBC.recvmsg(fd, s.msghdr, Native.MSG_DONTWAIT);
             if (n >= 0) {
                 if (srcOut != null) {
-                    SockAddr.readAddress(s.buf, 0, s.buf.getInt(SockAddr.MAX_LEN), srcOut);
+                    SockAddr.readAddress(s.buf, 0, s.buf.getInt(Scratch.NAMELEN), srcOut);
                 }
                 return (int) n;
             }
@@ -133,7 +138,7 @@ public final class PingSocket {
                 return -1;
             }
             if (errno != Native.EINTR) {
-                throw Native.failure("recvfrom ping socket", errno);
+                throw Native.failure("recvmsg ping socket", errno);
             }
         }
         return -1;
@@ -162,7 +167,7 @@ public final class PingSocket {
     /** Reads a ping_group_range file ("low high"); false when it is unreadable or malformed. */
     static boolean groupRangeAdmits(int gid, Path rangeFile) {
         try {
-            String[] f = Files.readString(rangeFile).trim().split("\\s+");
+            String[] f = readSysctl(rangeFile).trim().split("\\s+");
             if (f.length != 2) {
                 return false;
             }
@@ -175,9 +180,22 @@ public final class PingSocket {
         }
     }
 
+    /**
+     * Reads a sysctl file with a single read(2): integer sysctls answer nothing at a non-zero
+     * offset, so Files.readString (which probes with a one-byte read first) sees only "1".
+     */
+    static String readSysctl(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[256];
+            int n = in.read(buf);
+            return n <= 0 ? "" : new String(buf, 0, n, StandardCharsets.US_ASCII);
+        }
+    }
+
     private static int send(int fd, long address, int len, Scratch s, int saLen) throws IOException {
         for (int attempt = 0; attempt < 3; attempt++) {
-            long n = Native.LIBC.sendto(fd, address, len, Native.MSG_DONTWAIT, s.address, saLen);
+            s.prepare(saLen, address, len);
+            long n = Native.LIBC.sendmsg(fd, s.msghdr, Native.MSG_DONTWAIT);
             if (n >= 0) {
                 return (int) n;
             }
@@ -186,7 +204,7 @@ public final class PingSocket {
                 return -1;
             }
             if (errno != Native.EINTR) {
-                throw Native.failure("sendto ping socket", errno);
+                throw Native.failure("sendmsg ping socket", errno);
             }
         }
         return -1;
@@ -201,9 +219,44 @@ public final class PingSocket {
         }
     }
 
-    /** Per-thread sockaddr memory: [0, 28) the sockaddr, [28, 32) its length for recvfrom. */
+    /**
+     * Per-thread native memory for one sendmsg/recvmsg: the sockaddr at 0, a struct msghdr
+     * at 32 (name, namelen, iov, iovlen, control, controllen, flags: 56 bytes) pointing at
+     * it and at one struct iovec at 88 (base, len).
+     */
     private static final class Scratch {
-        final ByteBuffer buf = Native.direct(SockAddr.MAX_LEN + 4);
+        static final int MSGHDR = 32;
+        static final int NAMELEN = MSGHDR + 8;
+        static final int IOVEC = MSGHDR + 56;
+        final ByteBuffer buf = Native.direct(IOVEC + 16);
         final long address = Native.address(buf);
+        final long msghdr = address + MSGHDR;
+        /** getAddress() copies; remember the last destination's copy (addresses are immutable). */
+        private InetAddress lastDst;
+        private byte[] lastBytes;
+
+        Scratch() {
+            buf.putLong(MSGHDR, address);          // msg_name
+            buf.putLong(MSGHDR + 16, address + IOVEC); // msg_iov
+            buf.putLong(MSGHDR + 24, 1);            // msg_iovlen
+        }
+
+        byte[] bytesOf(InetAddress dst) {
+            if (dst != lastDst) {
+                lastBytes = dst.getAddress();
+                lastDst = dst;
+            }
+            return lastBytes;
+        }
+
+        /** Sets the name length and the single data buffer; clears control and flags. */
+        void prepare(int nameLen, long data, int dataLen) {
+            buf.putInt(NAMELEN, nameLen);
+            buf.putLong(MSGHDR + 32, 0);           // msg_control
+            buf.putLong(MSGHDR + 40, 0);           // msg_controllen
+            buf.putInt(MSGHDR + 48, 0);            // msg_flags
+            buf.putLong(IOVEC, data);
+            buf.putLong(IOVEC + 8, dataLen);
+        }
     }
 }
