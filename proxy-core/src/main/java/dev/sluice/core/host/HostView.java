@@ -30,8 +30,12 @@ public final class HostView {
             Collector c = new Collector();
             nl.dump(s -> RtnlWriter.dump(nl.tx(), Rtnl.RTM_GETLINK, 0, s), c.links::clear, c);
             nl.dump(s -> RtnlWriter.dump(nl.tx(), Rtnl.RTM_GETADDR, 0, s), c.addresses::clear, c);
+            // Per family, keeping only that family: without IPv6 in the kernel, the AF_INET6
+            // request falls back to a dump of every family, which would list IPv4 routes twice.
+            c.routeFamily = 4;
             nl.dump(s -> RtnlWriter.dump(nl.tx(), Rtnl.RTM_GETROUTE, Native.AF_INET, s), c.routes::clear, c);
             int v4 = c.routes.size();
+            c.routeFamily = 6;
             nl.dump(s -> RtnlWriter.dump(nl.tx(), Rtnl.RTM_GETROUTE, Native.AF_INET6, s),
                     () -> c.routes.subList(v4, c.routes.size()).clear(), c);
             return c.view();
@@ -106,6 +110,8 @@ public final class HostView {
         final List<RtnlParser.Link> links = new ArrayList<>();
         final List<HostAddress> addresses = new ArrayList<>();
         final List<HostRoute> routes = new ArrayList<>();
+        /** 4 or 6 to keep only routes of that family, 0 for all. */
+        int routeFamily;
 
         @Override
         public void message(int type, int flags, int seq, ByteBuffer buf, int off, int len) {
@@ -124,7 +130,7 @@ public final class HostView {
                 }
                 case Rtnl.RTM_NEWROUTE -> {
                     HostRoute r = RtnlParser.defaultRoute(buf, off, len);
-                    if (r != null) {
+                    if (r != null && (routeFamily == 0 || r.family() == routeFamily)) {
                         routes.add(r);
                     }
                 }
