@@ -20,7 +20,7 @@ import java.nio.file.Path;
  * only groups inside net.ipv4.ping_group_range (both families, per namespace).
  *
  * <p>The send and receive calls allocate nothing: buffers are direct, and the
- * sockaddr lives in per-thread scratch memory.
+ * sockaddr, msghdr and iovec live in per-thread scratch memory.
  */
 public final class PingSocket {
     static final int IPPROTO_ICMP = 1;
