@@ -3,11 +3,12 @@ package dev.sluice.core.l2;
 import dev.sluice.core.Counters.Counter;
 import dev.sluice.core.GuestConfig;
 import dev.sluice.core.SluiceContext;
+import dev.sluice.core.wire.Checksum;
 import dev.sluice.core.wire.DhcpMessage;
 import dev.sluice.core.wire.EthernetFrame;
 import dev.sluice.core.wire.Ipv4Packet;
+import dev.sluice.core.wire.Mac;
 import dev.sluice.core.wire.UdpDatagram;
-import dev.sluice.core.wire.Checksum;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,7 @@ public final class DhcpServer {
 
     private final DhcpMessage msg = new DhcpMessage();
     private int ident;
+    private boolean declineLogged;
 
     private final Counter bad;
     private final Counter badChecksum;
@@ -133,7 +135,10 @@ public final class DhcpServer {
                 informs.inc();
                 break;
             case DhcpMessage.DHCPDECLINE:
-                log.warn("DHCP: the guest declined {}: another host on its link claims it", ctx.guest().addr4());
+                if (!declineLogged) {
+                    declineLogged = true; // once: a guest may repeat it forever
+                    log.warn("DHCP: the guest declined {}: something on its side claims it", ctx.guest().addr4());
+                }
                 ignored.inc();
                 break;
             default:
@@ -158,7 +163,9 @@ public final class DhcpServer {
         reply(eth, DhcpMessage.DHCPACK);
         acks.inc();
         ctx.guestState().sawAddress(ctx.guest().addr4());
-        log.debug("DHCP: acknowledged {} to {}", ctx.guest().addr4(), eth.src());
+        if (log.isDebugEnabled()) {
+            log.debug("DHCP: acknowledged {} to {}", ctx.guest().addr4(), Mac.format(eth.src()));
+        }
     }
 
     /** Builds and sends an OFFER, ACK (to a REQUEST or, with {@link #msg} an INFORM, configuration only) or NAK. */

@@ -55,6 +55,7 @@ public final class Dhcpv6Server {
     private final byte[] domains;
 
     private final Dhcpv6Message msg = new Dhcpv6Message();
+    private boolean declineLogged;
 
     private final Counter bad;
     private final Counter badChecksum;
@@ -169,8 +170,9 @@ public final class Dhcpv6Server {
                     ignored.inc();
                     return;
                 }
-                if (type == Dhcpv6Message.DECLINE) {
-                    log.warn("DHCPv6: the guest declined {}: another host on its link claims it", ctx.guest().addr6());
+                if (type == Dhcpv6Message.DECLINE && !declineLogged) {
+                    declineLogged = true; // once: a guest may repeat it forever
+                    log.warn("DHCPv6: the guest declined {}: something on its side claims it", ctx.guest().addr6());
                 }
                 send(eth, ip, Dhcpv6Message.REPLY, clientId, -1, Dhcpv6Message.STATUS_SUCCESS, MSG_SUCCESS,
                         false, false);

@@ -264,6 +264,17 @@ class DhcpServerTest {
     }
 
     @Test
+    void declineAndReleaseChangeNothing() {
+        byte[] f = Pcap.first("frames/dhcp4-udhcpc.pcap", dhcp4(DhcpMessage.DHCPDISCOVER)).clone();
+        f[optionAt(f, DhcpMessage.OPT_MESSAGE_TYPE)] = DhcpMessage.DHCPDECLINE;
+        feed(fixUdp(f));
+        feed(fixUdp(f));
+        feed(Pcap.first("frames/dhcp4-dhclient.pcap", dhcp4(DhcpMessage.DHCPRELEASE)));
+        assertEquals(0, env.link.drain().size());
+        assertEquals(3, env.counter("dhcp.ignored"));
+    }
+
+    @Test
     void broadcastFlagIsHonoured() {
         byte[] f = Pcap.first("frames/dhcp4-udhcpc.pcap", dhcp4(DhcpMessage.DHCPDISCOVER)).clone();
         f[DHCP + DhcpMessage.FLAGS] = (byte) 0x80;

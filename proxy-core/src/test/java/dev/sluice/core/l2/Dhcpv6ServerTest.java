@@ -239,6 +239,12 @@ class Dhcpv6ServerTest {
         byte[] status = r.option(Dhcpv6Message.OPT_STATUS_CODE);
         assertEquals(0, ByteBuffer.wrap(status).getShort());
         assertEquals("success", new String(status, 2, status.length - 2, StandardCharsets.US_ASCII));
+
+        feed(rebuild(f, with(q, Dhcpv6Message.DECLINE, Dhcpv6Message.OPT_SERVERID,
+                new Dhcpv6Message.Option(Dhcpv6Message.OPT_SERVERID, OUR_DUID))));
+        r = parse(env.link.only(), Dhcpv6Message.REPLY, q.transactionId());
+        assertEquals(0, ByteBuffer.wrap(r.option(Dhcpv6Message.OPT_STATUS_CODE)).getShort());
+        assertTrue(env.ctx.guestState().seenAddresses().isEmpty());
     }
 
     @Test
