@@ -14,6 +14,8 @@ import dev.sluice.core.wire.Ipv6Packet;
 import dev.sluice.core.wire.Mac;
 import dev.sluice.core.wire.UdpDatagram;
 import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The guest's frames enter here: Ethernet is checked, the guest's MAC is
@@ -32,6 +34,7 @@ import io.netty.buffer.ByteBuf;
  * allocated per frame. Event loop only.
  */
 public final class Dispatcher implements FrameHandler {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     private static final int DHCP_SERVER_PORT = 67;
 
     private final GuestConfig cfg;
@@ -120,6 +123,7 @@ public final class Dispatcher implements FrameHandler {
         this.l4Unhandled = c.get("l4.unhandled");
     }
 
+    /** Plugs in the flow layer's TCP handler; null drops TCP (counted). Set before frames flow, or on the loop. */
     public void setTcp(L4Handler h) {
         this.tcp = h;
     }
@@ -138,6 +142,11 @@ public final class Dispatcher implements FrameHandler {
 
     public NdpResponder ndp() {
         return ndp;
+    }
+
+    /** Stops the periodic router advertisements (shutdown). Event loop only. */
+    public void close() {
+        ndp.close();
     }
 
     @Override
@@ -164,6 +173,7 @@ public final class Dispatcher implements FrameHandler {
         if (!macFixed && src != learnedMac && src != ourMac && src != 0 && !Mac.isMulticast(src)) {
             learnedMac = src;
             ctx.guestState().learnMac(src);
+            log.info("guest MAC address: {}", Mac.format(src)); // first frame, or a new guest on the link
         }
         if (!eth.isBroadcastOrMulticast() && eth.dst() != ourMac) {
             notForUs.inc();
