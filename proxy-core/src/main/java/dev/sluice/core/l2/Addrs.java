@@ -1,10 +1,20 @@
 package dev.sluice.core.l2;
 
+import dev.sluice.core.wire.DhcpMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.net.Inet4Address;
 import java.net.Inet6Address;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Address conversions the L2 services need once at setup: {@link java.net.InetAddress} to the wire's ints and longs. */
+/**
+ * Conversions the L2 services need once at setup: {@link java.net.InetAddress}
+ * to the wire's ints and longs, search domains to their wire form.
+ */
 final class Addrs {
+    private static final Logger log = LoggerFactory.getLogger(Addrs.class);
     static final long LINK_LOCAL_HI = 0xfe80_0000_0000_0000L;
     static final long ALL_NODES_HI = 0xff02_0000_0000_0000L;
     static final long ALL_NODES_LO = 1L;
@@ -60,5 +70,23 @@ final class Addrs {
 
     static long maskLo(int prefix) {
         return prefix <= 64 ? 0 : prefix >= 128 ? -1L : -1L << (128 - prefix);
+    }
+
+    /**
+     * The search domains that are valid DNS names, trailing dot removed; the
+     * others (the host's resolv.conf may hold anything) are left out with a warning.
+     */
+    static List<String> validDomains(List<String> names) {
+        List<String> ok = new ArrayList<>(names.size());
+        for (String n : names) {
+            try {
+                if (DhcpMessage.encodeDomainNames(List.of(n)).length > 0) {
+                    ok.add(n.endsWith(".") ? n.substring(0, n.length() - 1) : n);
+                }
+            } catch (IllegalArgumentException e) {
+                log.warn("search domain '{}' is not a valid DNS name: not offered to the guest", n);
+            }
+        }
+        return ok;
     }
 }

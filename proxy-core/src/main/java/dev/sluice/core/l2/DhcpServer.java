@@ -81,11 +81,9 @@ public final class DhcpServer {
         for (int i = 0; i < dns.length; i++) {
             dns[i] = Addrs.v4(g.dns4().get(i));
         }
-        List<String> search = g.search();
+        List<String> search = Addrs.validDomains(g.search());
         this.searchList = DhcpMessage.encodeDomainNames(search);
-        String first = search.isEmpty() ? "" : search.get(0);
-        first = first.endsWith(".") ? first.substring(0, first.length() - 1) : first;
-        this.domainName = first.length() <= 255 ? first.getBytes(StandardCharsets.US_ASCII) : new byte[0];
+        this.domainName = search.isEmpty() ? new byte[0] : search.get(0).getBytes(StandardCharsets.US_ASCII);
         // option 26 is 16 bits and at least 68 (RFC 2132)
         this.mtu = g.mtu() >= 68 && g.mtu() <= 0xffff ? g.mtu() : 0;
         this.baseOptionsLen = 3 + 6 + 6 + 6 + 6 + (dns.length > 0 ? 2 + 4 * dns.length : 0) + (mtu != 0 ? 4 : 0) + 1;

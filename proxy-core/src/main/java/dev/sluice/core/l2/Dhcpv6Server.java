@@ -79,7 +79,7 @@ public final class Dhcpv6Server {
         for (int i = 0; i < g.dns6().size(); i++) {
             System.arraycopy(g.dns6().get(i).getAddress(), 0, dns, 16 * i, 16);
         }
-        this.domains = DhcpMessage.encodeDomainNames(g.search());
+        this.domains = DhcpMessage.encodeDomainNames(Addrs.validDomains(g.search()));
         var c = ctx.counters();
         this.bad = c.get("dhcpv6.bad");
         this.badChecksum = c.get("dhcpv6.bad_checksum");

@@ -112,7 +112,7 @@ public final class NdpResponder {
         for (int i = 0; i < g.dns6().size(); i++) {
             System.arraycopy(g.dns6().get(i).getAddress(), 0, dns, 16 * i, 16);
         }
-        byte[] search = DhcpMessage.encodeDomainNames(g.search());
+        byte[] search = DhcpMessage.encodeDomainNames(Addrs.validDomains(g.search()));
         boolean prefix = g.addr6() != null && g.prefix6() > 0 && g.prefix6() <= 128;
         boolean mtu = g.mtu() >= 1280;
         int len = NdpMessages.RA_OPTIONS

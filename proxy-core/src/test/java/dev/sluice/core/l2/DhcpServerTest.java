@@ -311,6 +311,18 @@ class DhcpServerTest {
     }
 
     @Test
+    void invalidSearchDomainsAreNotOffered() {
+        GuestConfig d = TestContexts.config();
+        reconfigure(new GuestConfig(d.ourMac(), 0, d.mtu(), true, d.addr4(), 24, d.gw4(), d.dns4(), true,
+                d.addr6(), 64, d.gw6(), d.routerLl6(), d.dns6(), List.of("bad..name", "ok.test."), true, true, true, true));
+        feed(Pcap.first("frames/dhcp4-udhcpc.pcap", dhcp4(DhcpMessage.DHCPDISCOVER)));
+        Reply r = parse(env.link.only());
+        assertArrayEquals("ok.test".getBytes(StandardCharsets.US_ASCII), r.opt(DhcpMessage.OPT_DOMAIN_NAME));
+        byte[] search = r.opt(DhcpMessage.OPT_DOMAIN_SEARCH);
+        assertEquals(List.of("ok.test"), DhcpMessage.decodeDomainNames(buf(search), 0, search.length));
+    }
+
+    @Test
     void malformedMessagesAreCountedDrops() {
         byte[] good = Pcap.first("frames/dhcp4-udhcpc.pcap", dhcp4(DhcpMessage.DHCPDISCOVER));
         byte[] sum = good.clone();
