@@ -13,6 +13,12 @@ import dev.sluice.core.flow.OutboundGate;
 import dev.sluice.core.flow.tcp.TcpHarness.Guest;
 import dev.sluice.core.flow.tcp.TcpHarness.Seg;
 import dev.sluice.core.wire.TcpSegment;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -554,5 +560,123 @@ class TcpFlowsTest {
         assertEquals(0, h.activeFlows());
         assertEquals(0, h.budget.used());
         assertTrue(String.valueOf(srv.get(10, TimeUnit.SECONDS)).contains("reset"));
+    }
+
+    // ---- inbound (port forwarding) ----
+
+    /** A netty listener on the harness loop whose accepted connections become inbound flows to guest port 22. */
+    private Channel forwardTo22(boolean v6) throws Exception {
+        return new ServerBootstrap().group(h.loop).channel(EpollServerSocketChannel.class)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        InetSocketAddress peer = ch.remoteAddress();
+                        h.flows.acceptInbound(ch,
+                                new InetSocketAddress(TcpHarness.ip(v6 ? TcpHarness.GUEST6 : TcpHarness.GUEST4), 22),
+                                new InetSocketAddress(TcpHarness.ip(v6 ? TcpHarness.GW6 : TcpHarness.GW4),
+                                        peer.getPort()));
+                    }
+                })
+                .bind(InetAddress.getByName(v6 ? "::1" : "127.0.0.1"), 0).sync().channel();
+    }
+
+    private void inboundRoundTrip(boolean v6) throws Exception {
+        h = new TcpHarness();
+        Channel listener = forwardTo22(v6);
+        int port = ((InetSocketAddress) listener.localAddress()).getPort();
+        CompletableFuture<String> client = CompletableFuture.supplyAsync(() -> {
+            try (Socket c = new Socket(InetAddress.getByName(v6 ? "::1" : "127.0.0.1"), port)) {
+                c.setSoTimeout(10_000);
+                c.getOutputStream().write("ping".getBytes());
+                c.shutdownOutput();
+                return new String(readAll(c.getInputStream()));
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Seg syn = h.expect(5000);
+        assertEquals(TcpSegment.SYN, syn.flags());
+        assertEquals(22, syn.dstPort());
+        assertArrayEquals(v6 ? TcpHarness.GW6 : TcpHarness.GW4, syn.src());
+        assertArrayEquals(v6 ? TcpHarness.GUEST6 : TcpHarness.GUEST4, syn.dst());
+        assertEquals(1500 - (v6 ? 60 : 40), syn.mss());
+        assertTrue(syn.wscale() >= 0);
+        Guest g = h.new Guest(v6, 22, syn.srcPort());
+        g.rcvNxt = syn.seq() + 1;
+        g.peerWscale = syn.wscale();
+        g.sndNxt = 7001;
+        g.send(7000, g.rcvNxt, TcpSegment.SYN | TcpSegment.ACK_FLAG, 65535, null, 0, 0, true);
+        // the host client's "ping" and its FIN arrive
+        while (!g.gotFin) {
+            Seg s = h.expect(5000);
+            if (g.absorb(s)) {
+                g.ack();
+            }
+        }
+        assertEquals("ping", g.received.toString());
+        g.data("pong".getBytes(), 0, 4);
+        g.fin();
+        assertEquals("pong", client.get(10, TimeUnit.SECONDS));
+        h.await(() -> h.flows.activeFlows() == 0, "inbound flow freed");
+        assertEquals(1, h.counter("tcp.inbound"));
+        listener.close().sync();
+    }
+
+    @Test
+    void inboundConnectionBecomesAFlowToTheGuestV4() throws Exception {
+        inboundRoundTrip(false);
+    }
+
+    @Test
+    void inboundConnectionBecomesAFlowToTheGuestV6() throws Exception {
+        inboundRoundTrip(true);
+    }
+
+    @Test
+    void inboundRefusedByTheGuestResetsTheHostClient() throws Exception {
+        h = new TcpHarness();
+        Channel listener = forwardTo22(false);
+        int port = ((InetSocketAddress) listener.localAddress()).getPort();
+        CompletableFuture<String> client = CompletableFuture.supplyAsync(() -> {
+            try (Socket c = new Socket("127.0.0.1", port)) {
+                c.setSoTimeout(10_000);
+                return String.valueOf(c.getInputStream().read());
+            } catch (IOException e) {
+                return e.getMessage();
+            }
+        });
+        Seg syn = h.expect(5000);
+        Guest g = h.new Guest(false, 22, syn.srcPort());
+        // what a guest with nothing on port 22 answers
+        g.send(0, syn.seq() + 1, TcpSegment.RST | TcpSegment.ACK_FLAG, 0, null, 0, 0, false);
+        assertTrue(client.get(10, TimeUnit.SECONDS).contains("reset"));
+        assertEquals(0, h.activeFlows());
+        listener.close().sync();
+    }
+
+    @Test
+    void inboundGuestSilenceTimesOut() throws Exception {
+        h = new TcpHarness(1500, OutboundGate.ALLOW_ALL, new FlowBudget(10),
+                TcpHarness.fastSettings().withTimeouts(java.time.Duration.ofSeconds(10), 1,
+                        java.time.Duration.ofHours(2), java.time.Duration.ofSeconds(60)));
+        Channel listener = forwardTo22(false);
+        int port = ((InetSocketAddress) listener.localAddress()).getPort();
+        CompletableFuture<String> client = CompletableFuture.supplyAsync(() -> {
+            try (Socket c = new Socket("127.0.0.1", port)) {
+                c.setSoTimeout(10_000);
+                return String.valueOf(c.getInputStream().read());
+            } catch (IOException e) {
+                return e.getMessage();
+            }
+        });
+        Seg syn = h.expect(5000);
+        Seg again = h.expect(5000);
+        assertEquals(syn.seq(), again.seq(), "SYN retransmitted");
+        assertEquals(TcpSegment.SYN, again.flags());
+        String r = client.get(10, TimeUnit.SECONDS);
+        assertTrue(r.contains("reset") || r.equals("-1"), r);
+        h.await(() -> h.flows.activeFlows() == 0, "flow given up");
+        listener.close().sync();
     }
 }
