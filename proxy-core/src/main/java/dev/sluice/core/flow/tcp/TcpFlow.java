@@ -630,6 +630,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         }
         if (rel > 0) {
             owner.cOutOfOrder.inc();
+            holdOutOfOrder(frame, s.payloadOffset(), len, seq, fin);
             sendAck(); // immediate duplicate ACK: the guest retransmits the hole
             return;
         }
@@ -652,15 +653,22 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             return;
         }
         if (fin) {
-            rcvNxt++;
-            guestFin = true;
-            event("guest FIN");
-            if (hostEof && stateDeadline == 0) {
-                stateDeadline = System.nanoTime() + owner.finTimeoutNs;
-            }
-            ackDue = true;
-            owner.markDirty(this); // shutdownOutput once everything before the FIN is written
+            acceptGuestFin();
+        } else if (ooo != null && !ooo.isEmpty()) {
+            drainOutOfOrder();
         }
+    }
+
+    private void acceptGuestFin() {
+        rcvNxt++;
+        guestFin = true;
+        event("guest FIN");
+        if (hostEof && stateDeadline == 0) {
+            stateDeadline = System.nanoTime() + owner.finTimeoutNs;
+        }
+        ackDue = true;
+        owner.markDirty(this); // shutdownOutput once everything before the FIN is written
+        releaseOutOfOrder();
     }
 
     private void writeToHost(ByteBuf frame, int off, int len) {
@@ -669,6 +677,82 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         ch.write(b, ch.voidPromise());
         written += len;
         hostDirty = true;
+    }
+
+    // ---- out-of-order guest data ----
+    // Dropping it would be correct (the guest retransmits), but a guest without
+    // SACK then recovers one segment per round trip after a burst loss on the
+    // link. Held segments lie inside the window we offered, so they are part
+    // of the room we promised and need no separate bound beyond a count.
+
+    private static final int MAX_OUT_OF_ORDER = 1024;
+
+    private record Held(int seq, ByteBuf data, boolean fin) {
+    }
+
+    private java.util.ArrayList<Held> ooo;
+
+    private void holdOutOfOrder(ByteBuf frame, int off, int len, int seq, boolean fin) {
+        int room = rcvAdvEdge - seq;
+        if (room <= 0 || len == 0) {
+            return;
+        }
+        if (len > room) {
+            len = room;
+            fin = false;
+        }
+        if (ooo == null) {
+            ooo = new java.util.ArrayList<>();
+        }
+        if (ooo.size() >= MAX_OUT_OF_ORDER) {
+            return;
+        }
+        int i = ooo.size(); // usually appended: later holes fill in order
+        while (i > 0 && gt(ooo.get(i - 1).seq(), seq)) {
+            i--;
+        }
+        if (i > 0) {
+            Held prev = ooo.get(i - 1);
+            if (ge(prev.seq() + prev.data().readableBytes(), seq + len) && (prev.fin() || !fin)) {
+                return; // already held
+            }
+        }
+        ByteBuf d = owner.ctx.alloc().directBuffer(len);
+        d.writeBytes(frame, off, len);
+        ooo.add(i, new Held(seq, d, fin));
+    }
+
+    /** Writes held segments that the stream has now reached; overlaps are trimmed. */
+    private void drainOutOfOrder() {
+        while (!ooo.isEmpty() && le(ooo.get(0).seq(), rcvNxt)) {
+            Held h = ooo.remove(0);
+            int end = h.seq() + h.data().readableBytes();
+            if (gt(end, rcvNxt)) {
+                int n = end - rcvNxt;
+                h.data().skipBytes(rcvNxt - h.seq());
+                ch.write(h.data(), ch.voidPromise()); // the held copy goes as is
+                written += n;
+                hostDirty = true;
+                rcvNxt = end;
+                ackDue = true;
+                owner.markDirty(this);
+            } else {
+                h.data().release();
+            }
+            if (h.fin() && end == rcvNxt) {
+                acceptGuestFin();
+                return;
+            }
+        }
+    }
+
+    private void releaseOutOfOrder() {
+        if (ooo != null) {
+            for (Held h : ooo) {
+                h.data().release();
+            }
+            ooo.clear();
+        }
     }
 
     // =====================================================================
@@ -1156,7 +1240,16 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             } catch (RuntimeException ignored) {
                 // not connected yet or already gone: a plain close is all there is
             }
+            closeChannel(c);
+        }
+    }
+
+    /** close(), also for a channel that never got registered (netty refuses a pipeline close then). */
+    static void closeChannel(Channel c) {
+        if (c.isRegistered()) {
             c.close();
+        } else {
+            c.unsafe().closeForcibly();
         }
     }
 
@@ -1174,9 +1267,10 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             sendBuf.release();
             sendBuf = null;
         }
+        releaseOutOfOrder();
         owner.remove(this);
         if (ch != null && ch.isOpen()) {
-            ch.close();
+            closeChannel(ch);
         }
     }
 

@@ -92,6 +92,7 @@ public final class TcpFlows implements L4Handler {
     final Counters.Counter cHostResets;
     final Counters.Counter cIdle;
     final Counters.Counter cBindFailed;
+    final Counters.Counter cErrors;
 
     public TcpFlows(SluiceContext ctx, AddressMapper mapper, OutboundGate gate, FlowBudget budget, TcpSettings settings) {
         this(ctx, mapper, gate, budget, settings, DeviceBinder.UNSUPPORTED);
@@ -143,6 +144,7 @@ public final class TcpFlows implements L4Handler {
         cHostResets = c.get("tcp.host_resets");
         cIdle = c.get("tcp.idle_timeouts");
         cBindFailed = c.get("tcp.bind_failed");
+        cErrors = c.get("tcp.errors");
     }
 
     // ---- guest side ----
@@ -152,6 +154,16 @@ public final class TcpFlows implements L4Handler {
         if (closed) {
             return;
         }
+        try {
+            handle(frame, ipOff, ipv6, l4Off, l4Len);
+        } catch (RuntimeException e) {
+            // a bug must not take the link down with it: count, log, carry on
+            cErrors.inc();
+            log.warn("tcp: error handling a guest segment", e);
+        }
+    }
+
+    private void handle(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
         TcpSegment s = seg;
         if (!s.wrap(frame, l4Off, l4Len)) {
             cBad.inc();

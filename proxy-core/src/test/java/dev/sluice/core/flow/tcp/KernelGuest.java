@@ -236,6 +236,13 @@ final class KernelGuest implements AutoCloseable {
             up = false;
         }
 
+        // frames cross to the loop in batches, as a real link reads many per wakeup
+        private final java.util.concurrent.ConcurrentLinkedQueue<ByteBuf> inbox =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final java.util.concurrent.atomic.AtomicBoolean drainScheduled =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        private final Runnable drain = this::drain;
+
         private void readLoop() {
             ByteBuffer buf = ByteBuffer.allocateDirect(70_000);
             while (up) {
@@ -247,7 +254,17 @@ final class KernelGuest implements AutoCloseable {
                 ByteBuf f = PooledByteBufAllocator.DEFAULT.directBuffer(n);
                 buf.limit(n);
                 f.writeBytes(buf);
-                loop.execute(() -> frame(f, n));
+                inbox.add(f);
+                if (drainScheduled.compareAndSet(false, true)) {
+                    loop.execute(drain);
+                }
+            }
+        }
+
+        private void drain() {
+            drainScheduled.set(false);
+            for (ByteBuf f; (f = inbox.poll()) != null; ) {
+                frame(f, f.readableBytes());
             }
         }
 

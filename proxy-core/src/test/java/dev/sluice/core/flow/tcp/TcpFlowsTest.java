@@ -155,6 +155,57 @@ class TcpFlowsTest {
     }
 
     @Test
+    void gateBindingsAreAppliedBeforeConnecting() throws Exception {
+        java.util.List<String> bound = new java.util.concurrent.CopyOnWriteArrayList<>();
+        InetAddress source = InetAddress.getByName("127.0.0.2");
+        OutboundGate gate = (proto, src, asSent, mapped) -> GateDecision.accept("lo", source);
+        DeviceBinder binder = (fd, ifname) -> bound.add(fd + ":" + ifname);
+        h = new TcpHarness(1500, gate, new FlowBudget(10), TcpHarness.fastSettings(), binder);
+        int port = listen(false);
+        CompletableFuture<Object> srv = serve(s -> s.getInetAddress().getHostAddress());
+        Guest g = h.new Guest(false, 40020, port);
+        g.connect(1);
+        assertEquals("127.0.0.2", srv.get(10, TimeUnit.SECONDS), "bound to the decision's source address");
+        assertEquals(1, bound.size());
+        assertTrue(bound.get(0).endsWith(":lo") && Integer.parseInt(bound.get(0).split(":")[0]) > 0, bound.get(0));
+    }
+
+    @Test
+    void failedInterfaceBindingRefusesTheFlow() throws Exception {
+        OutboundGate gate = (proto, src, asSent, mapped) -> GateDecision.accept("nosuchif0", null);
+        h = new TcpHarness(1500, gate, new FlowBudget(10), TcpHarness.fastSettings()); // UNSUPPORTED binder
+        Guest g = h.new Guest(false, 40021, 80);
+        g.syn(41);
+        Seg r = h.expect(5000);
+        assertEquals(TcpSegment.RST | TcpSegment.ACK_FLAG, r.flags());
+        assertEquals(42, r.ack());
+        assertEquals(1, h.counter("tcp.bind_failed"));
+        h.await(() -> h.flows.activeFlows() == 0 && h.budget.used() == 0, "nothing kept");
+    }
+
+    @Test
+    void idleFlowIsResetOnBothSides() throws Exception {
+        h = new TcpHarness(1500, OutboundGate.ALLOW_ALL, new FlowBudget(10),
+                TcpHarness.fastSettings().withTimeouts(java.time.Duration.ofSeconds(10), 2,
+                        java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(60)));
+        int port = listen(false);
+        CompletableFuture<Object> srv = serve(s -> {
+            try {
+                return s.getInputStream().read();
+            } catch (IOException e) {
+                return e.getMessage();
+            }
+        });
+        Guest g = h.new Guest(false, 40022, port);
+        g.connect(1);
+        Seg r = h.expect(5000);
+        assertTrue(r.has(TcpSegment.RST), r.toString());
+        assertTrue(String.valueOf(srv.get(10, TimeUnit.SECONDS)).contains("reset"));
+        assertEquals(1, h.counter("tcp.idle_timeouts"));
+        assertEquals(0, h.activeFlows());
+    }
+
+    @Test
     void fullBudgetGetsRstAck() throws Exception {
         h = new TcpHarness(1500, OutboundGate.ALLOW_ALL, new FlowBudget(1), TcpHarness.fastSettings());
         int port = listen(false);
@@ -452,6 +503,27 @@ class TcpFlowsTest {
         g.sndNxt = base + 26;
         g.fin();
         assertEquals("abcdefghijklmnopqrstuvwxyz", srv.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void heldOutOfOrderDataAndFinAreDeliveredOnceTheHoleFills() throws Exception {
+        h = new TcpHarness();
+        int port = listen(false);
+        CompletableFuture<Object> srv = serve(s -> new String(readAll(s.getInputStream())));
+        Guest g = h.new Guest(false, 40019, port);
+        g.connect(1);
+        int base = g.sndNxt;
+        byte[] msg = "abcdefghijklmnopqrstuvwxyz".getBytes();
+        // the tail with the FIN first, then the middle, then the head: two holes
+        g.send(base + 20, g.rcvNxt, TcpSegment.ACK_FLAG | TcpSegment.FIN, g.windowField(), msg, 20, 6, false);
+        g.send(base + 10, g.rcvNxt, TcpSegment.ACK_FLAG, g.windowField(), msg, 10, 10, false);
+        assertEquals(base, h.expect(2000).ack(), "duplicate ACK for the hole");
+        assertEquals(base, h.expect(2000).ack(), "duplicate ACK for the hole");
+        g.send(base, g.rcvNxt, TcpSegment.ACK_FLAG, g.windowField(), msg, 0, 10, false);
+        Seg a = h.expect(2000);
+        assertEquals(base + 27, a.ack(), "everything held, FIN included, is acknowledged at once");
+        assertEquals("abcdefghijklmnopqrstuvwxyz", srv.get(10, TimeUnit.SECONDS));
+        assertEquals(2, h.counter("tcp.out_of_order"));
     }
 
     @Test

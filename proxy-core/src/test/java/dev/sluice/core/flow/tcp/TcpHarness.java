@@ -58,6 +58,10 @@ final class TcpHarness implements AutoCloseable {
     final int mtu;
 
     TcpHarness(int mtu, OutboundGate gate, FlowBudget budget, TcpSettings settings) {
+        this(mtu, gate, budget, settings, DeviceBinder.UNSUPPORTED);
+    }
+
+    TcpHarness(int mtu, OutboundGate gate, FlowBudget budget, TcpSettings settings, DeviceBinder binder) {
         this.mtu = mtu;
         this.budget = budget;
         GuestConfig gc = new GuestConfig(OUR_MAC, GUEST_MAC, mtu, true, (Inet4Address) ip(GUEST4), 24,
@@ -82,7 +86,7 @@ final class TcpHarness implements AutoCloseable {
                 return hostPeer.isLoopbackAddress() ? ip(hostPeer instanceof Inet6Address ? GW6 : GW4) : hostPeer;
             }
         };
-        this.flows = onLoop(() -> new TcpFlows(ctx, mapper, gate, budget, settings));
+        this.flows = onLoop(() -> new TcpFlows(ctx, mapper, gate, budget, settings, binder));
     }
 
     TcpHarness() {
