@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Guest to host.</b> In-order guest data is copied into a buffer and
  * written to the host channel; what was written is acknowledged once per
  * event-loop batch. The window offered to the guest is what Sluice still
- * holds room for: {@link TcpSettings#hostWriteQueue()} minus the bytes the
+ * holds room for ({@link TcpSettings#hostWriteQueue()}, at most
+ * {@link TcpSettings#windowSegments()} segments) minus the bytes the
  * host kernel has not taken yet (tracked exactly with one marker write per
  * batch), so a slow host peer closes the guest's window instead of growing a
  * queue. The right edge of the offered window never moves left. Out-of-order
@@ -91,6 +92,8 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     State state;
     Channel ch;
     private final int ourMss;
+    /** Most guest bytes we hold room for: the largest window we offer. */
+    private final int rcvQueue;
 
     // ---- guest -> host ----
     private int guestIsn;
@@ -165,6 +168,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         this.inbound = inbound;
         this.name = name;
         this.ourMss = v6 ? owner.ourMss6 : owner.ourMss4;
+        this.rcvQueue = (int) Math.min(owner.settings.hostWriteQueue(), (long) owner.settings.windowSegments() * ourMss);
         this.rto = owner.initialRtoNs;
     }
 
@@ -342,7 +346,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     }
 
     private int synWindow() {
-        int w = Math.min(0xffff, owner.settings.hostWriteQueue());
+        int w = Math.min(0xffff, rcvQueue);
         rcvAdvEdge = rcvNxt + w;
         return w;
     }
@@ -358,7 +362,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     private void sendSyn(long now) {
         synSentAt = now;
         owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort, iss, 0,
-                TcpSegment.SYN, Math.min(0xffff, owner.settings.hostWriteQueue()), ourMss, owner.ourWscale, null, 0, 0);
+                TcpSegment.SYN, Math.min(0xffff, rcvQueue), ourMss, owner.ourWscale, null, 0, 0);
         rtoAt = now + rto;
     }
 
@@ -495,7 +499,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         maxSndWnd = sndWnd;
         sndWl1 = s.seq();
         sndWl2 = s.ack();
-        rcvAdvEdge = rcvNxt + Math.min(0xffff, owner.settings.hostWriteQueue());
+        rcvAdvEdge = rcvNxt + Math.min(0xffff, rcvQueue);
         established(now);
         sendAck();
         trySend(now);
@@ -803,8 +807,8 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         if (written != kernelTaken) {
             hostDirty = true; // more was queued meanwhile: mark it too
         }
-        long room = owner.settings.hostWriteQueue() - (written - kernelTaken);
-        if (!guestFin && room - promisedBefore >= owner.settings.hostWriteQueue() / 4) {
+        long room = rcvQueue - (written - kernelTaken);
+        if (!guestFin && room - promisedBefore >= rcvQueue / 4) {
             ackDue = true; // window update: the guest may be waiting for room
         }
         if (hostDirty || ackDue || guestFin) {
@@ -839,7 +843,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     /** Window field for the next segment; moves the advertised right edge (never left). */
     private int advertiseWindow() {
         int s = rcvWscale;
-        long room = owner.settings.hostWriteQueue() - (written - kernelTaken);
+        long room = rcvQueue - (written - kernelTaken);
         if (room < 0) {
             room = 0;
         }

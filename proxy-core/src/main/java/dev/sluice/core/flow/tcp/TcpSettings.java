@@ -17,6 +17,9 @@ import java.time.Duration;
  * @param maxRetransmits    consecutive timeouts of the same data before both sides are reset
  * @param hostWriteQueue    guest bytes Sluice holds for the host socket beyond what its kernel buffer took:
  *                          the receive window offered to the guest
+ * @param windowSegments    the offered window is also capped at this many full-sized guest segments, so one
+ *                          window-sized burst from the guest fits the link's queue (a tap's is 1000 frames):
+ *                          at MTU 1500 a 2 MiB window would be 1400 frames and overflow it
  * @param minHostReadBuffer host bytes held for the guest (sent but unacknowledged, or waiting for window)
  *                          before reading pauses, when the guest's window is smaller than this
  * @param maxHostReadBuffer cap of the same buffer however large the guest's window is
@@ -34,6 +37,7 @@ public record TcpSettings(
         Duration maxRto,
         int maxRetransmits,
         int hostWriteQueue,
+        int windowSegments,
         int minHostReadBuffer,
         int maxHostReadBuffer,
         boolean verifyChecksums,
@@ -42,6 +46,9 @@ public record TcpSettings(
     public TcpSettings {
         if (hostWriteQueue < 1024 || minHostReadBuffer < 1024 || maxHostReadBuffer < minHostReadBuffer) {
             throw new IllegalArgumentException("TCP buffer sizes too small or inconsistent");
+        }
+        if (windowSegments < 4) {
+            throw new IllegalArgumentException("windowSegments below 4");
         }
         if (synRetries < 0 || maxRetransmits < 1) {
             throw new IllegalArgumentException("retry counts out of range");
@@ -63,6 +70,7 @@ public record TcpSettings(
                 Duration.ofSeconds(60),
                 10,
                 2 << 20,
+                512,
                 64 << 10,
                 16 << 20,
                 true,
@@ -71,21 +79,26 @@ public record TcpSettings(
 
     public TcpSettings withHostWriteQueue(int bytes) {
         return new TcpSettings(connectTimeout, synRetries, idleTimeout, finTimeout, initialRto, minRto, maxRto,
-                maxRetransmits, bytes, minHostReadBuffer, maxHostReadBuffer, verifyChecksums, dropHold);
+                maxRetransmits, bytes, windowSegments, minHostReadBuffer, maxHostReadBuffer, verifyChecksums, dropHold);
     }
 
     public TcpSettings withTimeouts(Duration connect, int synRetries, Duration idle, Duration fin) {
         return new TcpSettings(connect, synRetries, idle, fin, initialRto, minRto, maxRto,
-                maxRetransmits, hostWriteQueue, minHostReadBuffer, maxHostReadBuffer, verifyChecksums, dropHold);
+                maxRetransmits, hostWriteQueue, windowSegments, minHostReadBuffer, maxHostReadBuffer, verifyChecksums, dropHold);
     }
 
     public TcpSettings withRto(Duration initial, Duration min, Duration max, int maxRetransmits) {
         return new TcpSettings(connectTimeout, synRetries, idleTimeout, finTimeout, initial, min, max,
-                maxRetransmits, hostWriteQueue, minHostReadBuffer, maxHostReadBuffer, verifyChecksums, dropHold);
+                maxRetransmits, hostWriteQueue, windowSegments, minHostReadBuffer, maxHostReadBuffer, verifyChecksums, dropHold);
+    }
+
+    public TcpSettings withWindowSegments(int segments) {
+        return new TcpSettings(connectTimeout, synRetries, idleTimeout, finTimeout, initialRto, minRto, maxRto,
+                maxRetransmits, hostWriteQueue, segments, minHostReadBuffer, maxHostReadBuffer, verifyChecksums, dropHold);
     }
 
     public TcpSettings withHostReadBuffer(int min, int max) {
         return new TcpSettings(connectTimeout, synRetries, idleTimeout, finTimeout, initialRto, minRto, maxRto,
-                maxRetransmits, hostWriteQueue, min, max, verifyChecksums, dropHold);
+                maxRetransmits, hostWriteQueue, windowSegments, min, max, verifyChecksums, dropHold);
     }
 }

@@ -246,7 +246,7 @@ class TcpKernelIT {
         System.out.printf("iperf3 through TcpFlows at MTU %d: guest->host %.0f Mbit/s, host->guest %.0f Mbit/s%n",
                 mtu(), up, down);
         System.out.println("counters: " + g.counters.snapshot());
-        System.out.println("guest: " + g.sh(5, "nstat -az TcpRetransSegs TcpExtTCPTimeouts TcpExtTCPFastRetrans TcpExtTCPOFOQueue TcpExtTCPWantZeroWindowAdv TcpExtTCPZeroWindowDrop TcpExtTCPSpuriousRTOs TcpExtTCPLossProbes TcpExtTCPDSACKRecv TcpExtTCPSlowStartRetrans | tail -n +2; ip -s link show " + g.tapName).out());
+        System.out.println("guest TCP: " + g.sh(5, "nstat -az TcpRetransSegs TcpExtTCPTimeouts | tail -n +2 | tr -s ' \\n' ' '").out());
         assertTrue(up > 0 && down > 0);
     }
 
