@@ -150,6 +150,49 @@ class TcpKernelIT {
     }
 
     @Test
+    void slowReaderInTheGuestClosesAndReopensTheWindow() throws Exception {
+        // the guest application stops reading for a while: its window closes, Sluice
+        // stops reading the host socket, probes, and resumes when the window opens
+        byte[] data = random(24 << 20, 11);
+        try (ServerSocket srv = listen(false)) {
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (Socket s = srv.accept(); OutputStream out = s.getOutputStream()) {
+                    out.write(data);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Result r = KernelGuest.ensure(g.sh(60, "socat -u TCP4:" + KernelGuest.GW4 + ":" + srv.getLocalPort()
+                    + " - | (sleep 2; sha256sum)"));
+            served.get(20, TimeUnit.SECONDS);
+            assertEquals(sha256Hex(data), r.out().trim().split("\\s+")[0]);
+        }
+    }
+
+    @Test
+    void slowReaderOnTheHostClosesAndReopensTheGuestsWindow() throws Exception {
+        // the host peer stops reading: its kernel buffer and then Sluice's queue fill,
+        // the window offered to the guest closes, and reopens once the peer reads again
+        byte[] data = random(24 << 20, 12);
+        Path file = Files.createTempFile("sluice-tcp-slow", ".bin");
+        try (ServerSocket srv = listen(false)) {
+            Files.write(file, data);
+            CompletableFuture<String> got = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = srv.accept(); InputStream in = s.getInputStream()) {
+                    Thread.sleep(2000);
+                    return sha256Hex(in.readAllBytes());
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            KernelGuest.ensure(g.sh(60, "socat -u OPEN:" + file + " TCP4:" + KernelGuest.GW4 + ":" + srv.getLocalPort()));
+            assertEquals(sha256Hex(data), got.get(30, TimeUnit.SECONDS));
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
     void echoBothWaysAtOnce() throws Exception {
         // the guest streams a file through an echo server and checks what comes back
         byte[] data = random(8 << 20, 99);
