@@ -446,7 +446,9 @@ class TcpFlowsTest {
 
     @Test
     void threeDuplicateAcksTriggerFastRetransmit() throws Exception {
-        h = new TcpHarness();
+        // a long RTO, so only the duplicate ACKs can cause the retransmission
+        h = new TcpHarness(1500, OutboundGate.ALLOW_ALL, new FlowBudget(10), TcpSettings.defaults().withRto(
+                java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(10), 6));
         int port = listen(false);
         byte[] down = random(8 * 1460, 5);
         CompletableFuture<Object> srv = serve(s -> {
