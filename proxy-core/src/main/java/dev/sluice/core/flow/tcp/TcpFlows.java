@@ -94,6 +94,11 @@ public final class TcpFlows implements L4Handler {
     final Counters.Counter cBindFailed;
     final Counters.Counter cErrors;
 
+    /**
+     * Without a {@link DeviceBinder}: a gate decision naming an interface fails
+     * closed (RST+ACK, counted in {@code tcp.bind_failed}).
+     * TODO(lead): construct with {@code dev.sluice.core.host.SocketOptions::bindToDevice} once host/ is merged.
+     */
     public TcpFlows(SluiceContext ctx, AddressMapper mapper, OutboundGate gate, FlowBudget budget, TcpSettings settings) {
         this(ctx, mapper, gate, budget, settings, DeviceBinder.UNSUPPORTED);
     }
