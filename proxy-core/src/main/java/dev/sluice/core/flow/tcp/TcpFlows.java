@@ -1,0 +1,495 @@
+package dev.sluice.core.flow.tcp;
+
+import dev.sluice.core.Counters;
+import dev.sluice.core.GuestConfig;
+import dev.sluice.core.SluiceContext;
+import dev.sluice.core.flow.AddressMapper;
+import dev.sluice.core.flow.FlowBudget;
+import dev.sluice.core.flow.FlowProtocol;
+import dev.sluice.core.flow.GateDecision;
+import dev.sluice.core.flow.L4Handler;
+import dev.sluice.core.flow.OutboundGate;
+import dev.sluice.core.wire.Checksum;
+import dev.sluice.core.wire.EthernetFrame;
+import dev.sluice.core.wire.Ipv4Packet;
+import dev.sluice.core.wire.Ipv6Packet;
+import dev.sluice.core.wire.Mac;
+import dev.sluice.core.wire.TcpSegment;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.socket.SocketChannel;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sluice's TCP translation: every guest TCP connection becomes an ordinary
+ * host socket and back (see {@link TcpFlow} for one connection). This class
+ * owns the flow table, decides new outbound flows (mapping, gate, budget),
+ * opens inbound ones for port forwarding, answers segments of unknown flows
+ * with RST, builds every frame to the guest and batches the flushes: guest
+ * data is written to host sockets, ACKs are sent and the link is flushed
+ * once per event-loop wakeup rather than per packet.
+ *
+ * <p>Event loop only ({@code ctx.loop()}): no locks.
+ */
+public final class TcpFlows implements L4Handler {
+    private static final Logger log = LoggerFactory.getLogger(TcpFlows.class);
+    private static final int TTL = 64;
+    private static final long BUDGET_LOG_INTERVAL_NS = 10_000_000_000L;
+
+    final SluiceContext ctx;
+    final TcpSettings settings;
+    final DeviceBinder binder;
+    private final AddressMapper mapper;
+    private final OutboundGate gate;
+    private final FlowBudget budget;
+    private final TcpFlowTable table = new TcpFlowTable();
+    private final TcpSegment seg = new TcpSegment();
+    private final long ourMac;
+
+    /** MSS we announce: the guest's MTU minus IP and TCP headers. */
+    final int ourMss4;
+    final int ourMss6;
+    /** Window scale we announce: enough for {@link TcpSettings#hostWriteQueue()}. */
+    final int ourWscale;
+
+    final long connectTimeoutNs;
+    final long idleTimeoutNs;
+    final long finTimeoutNs;
+    final long initialRtoNs;
+    final long minRtoNs;
+    final long maxRtoNs;
+    final long dropHoldNs;
+
+    private final ArrayList<TcpFlow> dirty = new ArrayList<>();
+    private final Runnable flushTask = this::flushBatch;
+    private boolean flushScheduled;
+    private boolean closed;
+    private int ipIdent;
+    private long lastBudgetLog = System.nanoTime() - BUDGET_LOG_INTERVAL_NS;
+
+    final Counters.Counter cBad;
+    final Counters.Counter cBadChecksum;
+    final Counters.Counter cNoFlow;
+    final Counters.Counter cRejected;
+    final Counters.Counter cDropped;
+    final Counters.Counter cBudgetFull;
+    final Counters.Counter cConnectFailed;
+    final Counters.Counter cOpened;
+    final Counters.Counter cInbound;
+    final Counters.Counter cRetransmits;
+    final Counters.Counter cFastRetransmits;
+    final Counters.Counter cGiveUp;
+    final Counters.Counter cOutOfOrder;
+    final Counters.Counter cGuestResets;
+    final Counters.Counter cHostResets;
+    final Counters.Counter cIdle;
+    final Counters.Counter cBindFailed;
+    final Counters.Counter cErrors;
+
+    /**
+     * Without a {@link DeviceBinder}: a gate decision naming an interface fails
+     * closed (RST+ACK, counted in {@code tcp.bind_failed}).
+     * TODO(lead): construct with {@code dev.sluice.core.host.SocketOptions::bindToDevice} once host/ is merged.
+     */
+    public TcpFlows(SluiceContext ctx, AddressMapper mapper, OutboundGate gate, FlowBudget budget, TcpSettings settings) {
+        this(ctx, mapper, gate, budget, settings, DeviceBinder.UNSUPPORTED);
+    }
+
+    /**
+     * @param binder how to apply a decision's bind interface to a host socket
+     *               (the runtime passes {@code dev.sluice.core.host.SocketOptions::bindToDevice})
+     */
+    public TcpFlows(SluiceContext ctx, AddressMapper mapper, OutboundGate gate, FlowBudget budget, TcpSettings settings,
+                    DeviceBinder binder) {
+        this.ctx = ctx;
+        this.mapper = mapper;
+        this.gate = gate;
+        this.budget = budget;
+        this.settings = settings;
+        this.binder = binder;
+        this.ourMac = ctx.guest().ourMac();
+        int mtu = ctx.guest().mtu() > 0 ? ctx.guest().mtu() : GuestConfig.DEFAULT_MTU;
+        this.ourMss4 = Math.max(536, Math.min(0xffff, mtu - Ipv4Packet.MIN_HEADER_LEN - TcpSegment.HEADER_LEN));
+        this.ourMss6 = Math.max(1220, Math.min(0xffff, mtu - Ipv6Packet.HEADER_LEN - TcpSegment.HEADER_LEN));
+        int s = 0;
+        while (s < TcpSegment.MAX_WSCALE && (0xffffL << s) < settings.hostWriteQueue()) {
+            s++;
+        }
+        this.ourWscale = s;
+        this.connectTimeoutNs = settings.connectTimeout().toNanos();
+        this.idleTimeoutNs = settings.idleTimeout().toNanos();
+        this.finTimeoutNs = settings.finTimeout().toNanos();
+        this.initialRtoNs = settings.initialRto().toNanos();
+        this.minRtoNs = settings.minRto().toNanos();
+        this.maxRtoNs = settings.maxRto().toNanos();
+        this.dropHoldNs = settings.dropHold().toNanos();
+        Counters c = ctx.counters();
+        cBad = c.get("tcp.bad");
+        cBadChecksum = c.get("tcp.bad_checksum");
+        cNoFlow = c.get("tcp.no_flow");
+        cRejected = c.get("tcp.rejected");
+        cDropped = c.get("tcp.dropped");
+        cBudgetFull = c.get("tcp.budget_full");
+        cConnectFailed = c.get("tcp.connect_failed");
+        cOpened = c.get("tcp.opened");
+        cInbound = c.get("tcp.inbound");
+        cRetransmits = c.get("tcp.retransmits");
+        cFastRetransmits = c.get("tcp.fast_retransmits");
+        cGiveUp = c.get("tcp.retransmit_give_up");
+        cOutOfOrder = c.get("tcp.out_of_order");
+        cGuestResets = c.get("tcp.guest_resets");
+        cHostResets = c.get("tcp.host_resets");
+        cIdle = c.get("tcp.idle_timeouts");
+        cBindFailed = c.get("tcp.bind_failed");
+        cErrors = c.get("tcp.errors");
+    }
+
+    // ---- guest side ----
+
+    @Override
+    public void onPacket(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
+        if (closed) {
+            return;
+        }
+        try {
+            handle(frame, ipOff, ipv6, l4Off, l4Len);
+        } catch (RuntimeException e) {
+            // a bug must not take the link down with it: count, log, carry on
+            cErrors.inc();
+            log.warn("tcp: error handling a guest segment", e);
+        }
+    }
+
+    private void handle(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
+        TcpSegment s = seg;
+        if (!s.wrap(frame, l4Off, l4Len)) {
+            cBad.inc();
+            return;
+        }
+        long gHi;
+        long gLo;
+        long pHi;
+        long pLo;
+        long pseudo;
+        if (ipv6) {
+            gHi = frame.getLong(ipOff + Ipv6Packet.SRC);
+            gLo = frame.getLong(ipOff + Ipv6Packet.SRC + 8);
+            pHi = frame.getLong(ipOff + Ipv6Packet.DST);
+            pLo = frame.getLong(ipOff + Ipv6Packet.DST + 8);
+            pseudo = Checksum.pseudoV6(gHi, gLo, pHi, pLo, Ipv6Packet.NH_TCP, l4Len);
+        } else {
+            gHi = 0;
+            pHi = 0;
+            gLo = frame.getUnsignedInt(ipOff + Ipv4Packet.SRC);
+            pLo = frame.getUnsignedInt(ipOff + Ipv4Packet.DST);
+            pseudo = Checksum.pseudoV4((int) gLo, (int) pLo, Ipv4Packet.PROTO_TCP, l4Len);
+        }
+        if (settings.verifyChecksums() && !s.verifyChecksum(pseudo)) {
+            cBadChecksum.inc();
+            return;
+        }
+        int gPort = s.srcPort();
+        int pPort = s.dstPort();
+        if (gPort == 0 || pPort == 0) {
+            cBad.inc();
+            return;
+        }
+        TcpFlow f = table.get(ipv6, gHi, gLo, gPort, pHi, pLo, pPort);
+        long now = System.nanoTime();
+        if (f != null && f.onSegment(s, frame, now)) {
+            // handled by the flow
+        } else if (s.syn() && !s.hasAck() && !s.rst() && !s.fin()) {
+            openOutbound(s, ipv6, gHi, gLo, gPort, pHi, pLo, pPort, now);
+        } else if (!s.rst()) {
+            cNoFlow.inc();
+            resetUnknown(s, ipv6, gHi, gLo, gPort, pHi, pLo, pPort);
+        }
+        requestLinkFlush();
+    }
+
+    /** RFC 9293 §3.10.7.1: a segment for no connection gets a RST that the sender will accept. */
+    private void resetUnknown(TcpSegment s, boolean v6, long gHi, long gLo, int gPort, long pHi, long pLo, int pPort) {
+        if (s.hasAck()) {
+            emit(v6, pHi, pLo, pPort, gHi, gLo, gPort, s.ack(), 0, TcpSegment.RST, 0, -1, -1, null, 0, 0);
+        } else {
+            emit(v6, pHi, pLo, pPort, gHi, gLo, gPort, 0, s.seq() + s.sequenceLength(),
+                    TcpSegment.RST | TcpSegment.ACK_FLAG, 0, -1, -1, null, 0, 0);
+        }
+    }
+
+    private void openOutbound(TcpSegment s, boolean v6, long gHi, long gLo, int gPort, long pHi, long pLo, int pPort,
+                              long now) {
+        InetAddress guestAddr = address(v6, gHi, gLo);
+        InetAddress dst = address(v6, pHi, pLo);
+        InetSocketAddress guestSrc = new InetSocketAddress(guestAddr, gPort);
+        InetSocketAddress dstAsSent = new InetSocketAddress(dst, pPort);
+        ctx.guestState().sawAddress(guestAddr);
+        int isn = s.seq();
+        InetAddress mapped = mapper.outboundDestination(dst, pPort, FlowProtocol.TCP);
+        if (mapped == null) {
+            cRejected.inc();
+            log.debug("tcp {} > {}: no host destination, refused", guestSrc, dstAsSent);
+            refuse(v6, gHi, gLo, gPort, pHi, pLo, pPort, isn);
+            return;
+        }
+        InetSocketAddress dstMapped = new InetSocketAddress(mapped, pPort);
+        GateDecision d;
+        try {
+            d = gate.decide(FlowProtocol.TCP, guestSrc, dstAsSent, dstMapped);
+        } catch (RuntimeException e) {
+            // the chain is meant to fail closed itself; this is the last line of that
+            log.warn("tcp {} > {}: gate failed, refusing: {}", guestSrc, dstAsSent, e.toString());
+            d = GateDecision.reject("gate", "exception");
+        }
+        if (d == null || d.action() == GateDecision.Action.REJECT) {
+            cRejected.inc();
+            log.debug("tcp {} > {}: rejected by {} ({})", guestSrc, dstAsSent,
+                    d == null ? "gate" : d.plugin(), d == null ? "no decision" : d.reason());
+            refuse(v6, gHi, gLo, gPort, pHi, pLo, pPort, isn);
+            return;
+        }
+        if (d.action() == GateDecision.Action.DROP) {
+            cDropped.inc();
+            log.debug("tcp {} > {}: dropped by {} ({})", guestSrc, dstAsSent, d.plugin(), d.reason());
+            // remember the tuple for a while so the guest's SYN retransmissions are not decided again
+            if (dropHoldNs > 0 && budget.tryAcquire()) {
+                TcpFlow tomb = new TcpFlow(this, v6, gHi, gLo, gPort, pHi, pLo, pPort, false,
+                        "tcp " + fmt(guestSrc) + " > " + fmt(dstAsSent));
+                tomb.startDropped(isn, now);
+                table.put(tomb);
+            }
+            return;
+        }
+        if (!budget.tryAcquire()) {
+            cBudgetFull.inc();
+            if (now - lastBudgetLog >= BUDGET_LOG_INTERVAL_NS) {
+                lastBudgetLog = now;
+                log.warn("flow table full ({} flows): refusing tcp {} > {} (counted in tcp.budget_full)",
+                        budget.max(), guestSrc, dstAsSent);
+            }
+            refuse(v6, gHi, gLo, gPort, pHi, pLo, pPort, isn);
+            return;
+        }
+        TcpFlow f = new TcpFlow(this, v6, gHi, gLo, gPort, pHi, pLo, pPort, false,
+                "tcp " + fmt(guestSrc) + " > " + fmt(dstAsSent)
+                        + (mapped.equals(dst) ? "" : " (via " + mapped.getHostAddress() + ")"));
+        table.put(f);
+        cOpened.inc();
+        f.startOutbound(s, dstMapped, d, now);
+    }
+
+    /** RST+ACK acknowledging the SYN: what a Linux guest in SYN-SENT accepts as "connection refused". */
+    void refuse(boolean v6, long gHi, long gLo, int gPort, long pHi, long pLo, int pPort, int isn) {
+        emit(v6, pHi, pLo, pPort, gHi, gLo, gPort, 0, isn + 1, TcpSegment.RST | TcpSegment.ACK_FLAG, 0,
+                -1, -1, null, 0, 0);
+    }
+
+    // ---- inbound (port forwarding) ----
+
+    /**
+     * Inbound port forwarding: a host connection was accepted; open a flow to
+     * the guest (SYN to {@code guestDst} from {@code guestVisibleSrc}). Called
+     * on ctx.loop(). The flow owns {@code accepted} from here on (closes it on
+     * failure).
+     *
+     * @param accepted        already registered on ctx.loop(), autoRead off
+     * @param guestDst        the guest's address and port the connection goes to
+     * @param guestVisibleSrc where the connection appears to come from inside the guest (same family)
+     */
+    public void acceptInbound(SocketChannel accepted, InetSocketAddress guestDst, InetSocketAddress guestVisibleSrc) {
+        boolean v6 = guestDst.getAddress() instanceof Inet6Address;
+        if (closed || !ctx.link().isUp() || v6 != (guestVisibleSrc.getAddress() instanceof Inet6Address)) {
+            log.debug("tcp inbound {} < {}: no guest or family mismatch, closing", guestDst, guestVisibleSrc);
+            TcpFlow.abortChannel(accepted);
+            return;
+        }
+        long[] g = halves(guestDst.getAddress());
+        long[] p = halves(guestVisibleSrc.getAddress());
+        int gPort = guestDst.getPort();
+        int pPort = guestVisibleSrc.getPort();
+        if (table.get(v6, g[0], g[1], gPort, p[0], p[1], pPort) != null) {
+            log.debug("tcp inbound {} < {}: tuple busy, closing", guestDst, guestVisibleSrc);
+            TcpFlow.abortChannel(accepted);
+            return;
+        }
+        if (!budget.tryAcquire()) {
+            cBudgetFull.inc();
+            long now = System.nanoTime();
+            if (now - lastBudgetLog >= BUDGET_LOG_INTERVAL_NS) {
+                lastBudgetLog = now;
+                log.warn("flow table full ({} flows): refusing inbound tcp to {}", budget.max(), guestDst);
+            }
+            TcpFlow.abortChannel(accepted);
+            return;
+        }
+        TcpFlow f = new TcpFlow(this, v6, g[0], g[1], gPort, p[0], p[1], pPort, true,
+                "tcp " + fmt(guestDst) + " < " + fmt(guestVisibleSrc) + " (inbound)");
+        table.put(f);
+        cInbound.inc();
+        f.startInbound(accepted, System.nanoTime());
+        requestLinkFlush();
+    }
+
+    public int activeFlows() {
+        return table.size();
+    }
+
+    /** The guest went away: reset every host connection and forget every flow. */
+    public void onLinkDown() {
+        for (TcpFlow f : table.snapshot()) {
+            f.abort("guest link down", false);
+        }
+    }
+
+    public void close() {
+        onLinkDown();
+        closed = true;
+    }
+
+    // ---- shared by the flows ----
+
+    void remove(TcpFlow f) {
+        if (table.remove(f)) {
+            budget.release();
+        }
+    }
+
+    /** Queues a flow for the end-of-batch work (host flush, ACK). */
+    void markDirty(TcpFlow f) {
+        if (!f.inDirty) {
+            f.inDirty = true;
+            dirty.add(f);
+        }
+        scheduleFlush();
+    }
+
+    /** Makes sure the link is flushed at the end of this wakeup. */
+    void requestLinkFlush() {
+        scheduleFlush();
+    }
+
+    private void scheduleFlush() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            ctx.loop().execute(flushTask);
+        }
+    }
+
+    private void flushBatch() {
+        try {
+            // flows may re-mark themselves (or others) while flushing: the list can grow under the loop
+            for (int i = 0; i < dirty.size(); i++) {
+                TcpFlow f = dirty.get(i);
+                f.inDirty = false;
+                f.flushBatch();
+            }
+        } finally {
+            dirty.clear();
+            flushScheduled = false;
+            ctx.link().flush();
+        }
+    }
+
+    int nextIsn() {
+        return ThreadLocalRandom.current().nextInt();
+    }
+
+    /**
+     * Builds one segment to the guest in a pooled direct buffer and queues it
+     * on the link. Source is the peer as the guest sees it, destination the
+     * guest. {@code mss}/{@code wscale} &lt; 0 leave the option out; the
+     * payload, if any, is copied from {@code payload} at {@code payIdx}.
+     */
+    void emit(boolean v6, long srcHi, long srcLo, int srcPort, long dstHi, long dstLo, int dstPort,
+              int seq, int ack, int flags, int window, int mss, int wscale, ByteBuf payload, int payIdx, int payLen) {
+        if (!ctx.link().isUp()) {
+            return;
+        }
+        int ipHdr = v6 ? Ipv6Packet.HEADER_LEN : Ipv4Packet.MIN_HEADER_LEN;
+        int tcpHdr = TcpSegment.HEADER_LEN + (mss >= 0 ? TcpSegment.MSS_OPT_LEN : 0)
+                + (wscale >= 0 ? TcpSegment.WSCALE_OPT_LEN : 0);
+        int tcpLen = tcpHdr + payLen;
+        int frameLen = EthernetFrame.HEADER_LEN + ipHdr + tcpLen;
+        ByteBuf f = ctx.alloc().directBuffer(frameLen);
+        long dstMac = ctx.guestState().mac();
+        EthernetFrame.emit(f, 0, dstMac == 0 ? Mac.BROADCAST : dstMac, ourMac,
+                v6 ? EthernetFrame.TYPE_IPV6 : EthernetFrame.TYPE_IPV4);
+        int ipOff = EthernetFrame.HEADER_LEN;
+        int tcpOff = ipOff + ipHdr;
+        long pseudo;
+        if (v6) {
+            Ipv6Packet.emit(f, ipOff, srcHi, srcLo, dstHi, dstLo, Ipv6Packet.NH_TCP, tcpLen, TTL);
+            pseudo = Checksum.pseudoV6(srcHi, srcLo, dstHi, dstLo, Ipv6Packet.NH_TCP, tcpLen);
+        } else {
+            Ipv4Packet.emit(f, ipOff, (int) srcLo, (int) dstLo, Ipv4Packet.PROTO_TCP, tcpLen, TTL, ipIdent++ & 0xffff);
+            pseudo = Checksum.pseudoV4((int) srcLo, (int) dstLo, Ipv4Packet.PROTO_TCP, tcpLen);
+        }
+        TcpSegment.emitHeader(f, tcpOff, srcPort, dstPort, seq, ack, tcpHdr, flags, window);
+        int p = tcpOff + TcpSegment.HEADER_LEN;
+        if (mss >= 0) {
+            p = TcpSegment.emitMss(f, p, mss);
+        }
+        if (wscale >= 0) {
+            p = TcpSegment.emitWindowScale(f, p, wscale);
+        }
+        if (payLen > 0) {
+            payload.getBytes(payIdx, f, p, payLen);
+        }
+        TcpSegment.fillChecksum(f, tcpOff, tcpLen, pseudo);
+        f.writerIndex(frameLen);
+        ctx.link().send(f);
+    }
+
+    // ---- address helpers (per new flow, never per packet) ----
+
+    static InetAddress address(boolean v6, long hi, long lo) {
+        try {
+            if (v6) {
+                byte[] b = new byte[16];
+                for (int i = 0; i < 8; i++) {
+                    b[i] = (byte) (hi >>> (56 - 8 * i));
+                    b[8 + i] = (byte) (lo >>> (56 - 8 * i));
+                }
+                return InetAddress.getByAddress(b);
+            }
+            int a = (int) lo;
+            return InetAddress.getByAddress(new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // cannot happen with 4 or 16 bytes
+        }
+    }
+
+    /** An address as (high, low) halves: IPv4 in the low 32 bits of the low half. */
+    static long[] halves(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (a instanceof Inet4Address) {
+            return new long[] {0, ((b[0] & 0xffL) << 24) | ((b[1] & 0xffL) << 16) | ((b[2] & 0xffL) << 8) | (b[3] & 0xffL)};
+        }
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < 8; i++) {
+            hi = (hi << 8) | (b[i] & 0xffL);
+            lo = (lo << 8) | (b[8 + i] & 0xffL);
+        }
+        return new long[] {hi, lo};
+    }
+
+    static String fmt(InetSocketAddress a) {
+        InetAddress ip = a.getAddress();
+        return ip instanceof Inet6Address ? "[" + ip.getHostAddress() + "]:" + a.getPort()
+                : ip.getHostAddress() + ":" + a.getPort();
+    }
+
+    /** For tests and stats: the flows currently in the table. */
+    List<TcpFlow> flows() {
+        return table.snapshot();
+    }
+}
