@@ -101,4 +101,49 @@ public final class InetLiterals {
         }
         return a;
     }
+
+    /** The IPv4 address held in {@code a} (network order, as wire views return it). */
+    public static Inet4Address fromInt(int a) {
+        try {
+            return (Inet4Address) InetAddress.getByAddress(
+                    new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The IPv6 address with these halves (an IPv4-mapped one comes back as {@link Inet4Address}). */
+    public static InetAddress fromHalves(long hi, long lo) {
+        byte[] b = new byte[16];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (hi >>> (56 - 8 * i));
+            b[8 + i] = (byte) (lo >>> (56 - 8 * i));
+        }
+        try {
+            return InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    public static int toInt(Inet4Address a) {
+        byte[] b = a.getAddress();
+        return ((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff);
+    }
+
+    public static long hi(Inet6Address a) {
+        return half(a.getAddress(), 0);
+    }
+
+    public static long lo(Inet6Address a) {
+        return half(a.getAddress(), 8);
+    }
+
+    private static long half(byte[] b, int off) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[off + i] & 0xff);
+        }
+        return v;
+    }
 }
