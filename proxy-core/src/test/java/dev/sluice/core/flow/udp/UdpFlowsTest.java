@@ -392,6 +392,29 @@ class UdpFlowsTest {
     }
 
     @Test
+    void gateBindingsApplyToTheHostSocket() {
+        // any 127/8 address is local: the echo server must see the bound source
+        gate.answer = GateDecision.accept("lo", InetLiterals.parse("127.0.0.2"));
+        deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40016, GW4, echo4.port(), bytes("bound")));
+        assertEquals("echo:bound", udpReply(link.take(), GW4, echo4.port(), GUEST4, 40016));
+        assertEquals(InetLiterals.parse("127.0.0.2"), echo4.senders.get(0).getAddress());
+    }
+
+    @Test
+    void unusableInterfaceBindingAnswersHostUnreachable() {
+        gate.answer = GateDecision.accept("nosuchif0", null);
+        deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40017, GW4, echo4.port(), bytes("x")));
+        byte[] f = link.take();
+        assertTrue(FlowTestKit.checksumsValid(f));
+        ByteBuf b = Unpooled.wrappedBuffer(f);
+        assertEquals(Icmpv4Message.TYPE_DEST_UNREACHABLE, b.getUnsignedByte(GuestFramesOffsets.UDP4));
+        assertEquals(Icmpv4Message.CODE_HOST_UNREACHABLE, b.getUnsignedByte(GuestFramesOffsets.UDP4 + 1));
+        assertEquals(1L, ctx.counters().snapshot().get("udp.open_failed"));
+        assertEquals(0, budget.used());
+        assertTrue(echo4.senders.isEmpty());
+    }
+
+    @Test
     void unknownGuestMacGoesToBroadcast() {
         ctx.guestState().learnMac(0);
         deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40014, GW4, echo4.port(), bytes("b")));
