@@ -1,0 +1,102 @@
+package dev.sluice.core.flow.udp;
+
+import dev.sluice.core.flow.FlowKey;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.util.ArrayDeque;
+
+/**
+ * One UDP flow. The guest side is kept as primitive fields (addresses as the
+ * guest used them: replies come from where the guest sent to). The host side
+ * is either the flow's own connected socket (a guest-initiated flow: this
+ * object is that channel's handler) or a forwarded port's listener plus the
+ * peer to answer (an inbound flow). A flow the gate refused stays in the table
+ * without a socket, so the gate is asked once per flow, not per datagram.
+ */
+final class UdpFlow extends ChannelInboundHandlerAdapter {
+    enum State { OPEN, REJECTED, DROPPED }
+
+    final UdpFlows owner;
+    final FlowKey key;
+    final boolean v6;
+    final int guest4;
+    final int remote4;
+    final long guestHi;
+    final long guestLo;
+    final long remoteHi;
+    final long remoteLo;
+    final int guestPort;
+    final int remotePort;
+    final State state;
+    /** Inbound flows: the peer replies go to; null for guest-initiated flows. */
+    final InetSocketAddress peer;
+
+    Channel ch;
+    boolean holdsSlot;
+    boolean closed;
+    boolean dirty;
+    long lastActive;
+    /** Payload length of the last datagram to the host, for a rebuilt quote on ECONNREFUSED. */
+    int lastLen;
+    /** Datagrams written before the connect completed (it completes at once on epoll; kept for safety). */
+    ArrayDeque<ByteBuf> pending;
+
+    UdpFlow(UdpFlows owner, FlowKey key, boolean v6, int guest4, long guestHi, long guestLo, int guestPort,
+            int remote4, long remoteHi, long remoteLo, int remotePort, State state, InetSocketAddress peer) {
+        this.owner = owner;
+        this.key = key;
+        this.v6 = v6;
+        this.guest4 = guest4;
+        this.guestHi = guestHi;
+        this.guestLo = guestLo;
+        this.guestPort = guestPort;
+        this.remote4 = remote4;
+        this.remoteHi = remoteHi;
+        this.remoteLo = remoteLo;
+        this.remotePort = remotePort;
+        this.state = state;
+        this.peer = peer;
+    }
+
+    boolean inbound() {
+        return peer != null;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext c, Object msg) {
+        if (msg instanceof DatagramPacket p) {
+            owner.toGuest(this, p.content());
+        } else {
+            io.netty.util.ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext c) {
+        owner.flushGuest();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+        if (cause instanceof PortUnreachableException) {
+            owner.hostRefused(this);
+        } else {
+            owner.hostError(this, cause);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext c) {
+        owner.channelGone(this);
+    }
+
+    @Override
+    public String toString() {
+        return "udp " + key + (inbound() ? " (inbound from " + peer + ")" : "") + " " + state;
+    }
+}
