@@ -31,6 +31,8 @@ import java.util.List;
  * @param pcap         {@code -p}
  * @param pidFile      {@code -P}
  * @param resolvConf   where to read the host's resolvers (normally /etc/resolv.conf)
+ * @param flows        translation, mapping and forwarding options
+ * @param plugins      the plugin chain and where plugins are found
  */
 public record RunConfig(
         Path socketPath,
@@ -58,7 +60,9 @@ public record RunConfig(
         boolean ipv6Only,
         Path pcap,
         Path pidFile,
-        Path resolvConf) {
+        Path resolvConf,
+        FlowConfig flows,
+        PluginConfig plugins) {
 
     public RunConfig {
         dns = List.copyOf(dns);

@@ -28,7 +28,7 @@ class AddressPlanTest {
                           List<InetAddress> dns, boolean dnsNone) {
         return new RunConfig(null, false, null, null, false, null, a4, prefix4, a6, null, null, 0, mtu,
                 dns, dnsNone, List.of(), false, false, false, false, false, only4, only6, null, null,
-                Path.of("/etc/resolv.conf"));
+                Path.of("/etc/resolv.conf"), FlowConfig.DEFAULT, PluginConfig.NONE);
     }
 
     @Test

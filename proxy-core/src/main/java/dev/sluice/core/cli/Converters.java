@@ -124,6 +124,18 @@ final class Converters {
         }
     }
 
+    /** {@code -t}/{@code -u} specs, in passt's grammar. */
+    static final class Ports implements ITypeConverter<dev.sluice.core.flow.fwd.PortSpec> {
+        @Override
+        public dev.sluice.core.flow.fwd.PortSpec convert(String value) {
+            try {
+                return dev.sluice.core.flow.fwd.PortSpec.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** Interface names: what the kernel accepts (1 to 15 bytes, no '/', ':' or white space). */
     static final class IfName implements ITypeConverter<String> {
         @Override

@@ -22,6 +22,8 @@ final class Logging {
         set("org.slf4j.simpleLogger.levelInBrackets", "true");
         // netty's own chatter stays at info unless tracing.
         set("org.slf4j.simpleLogger.log.io.netty", level == Level.TRACE ? "debug" : "info");
+        // pf4j announces every plugin it resolves at info: Sluice logs what matters itself.
+        set("org.slf4j.simpleLogger.log.org.pf4j", level == Level.TRACE ? "debug" : "warn");
     }
 
     private static void set(String k, String v) {

@@ -1,6 +1,10 @@
 package dev.sluice.core.cli;
 
+import dev.sluice.core.FlowConfig;
 import dev.sluice.core.GuestConfig;
+import dev.sluice.core.PluginConfig;
+import dev.sluice.core.flow.MappingConfig;
+import dev.sluice.core.plugin.PluginSpec;
 import dev.sluice.core.RunConfig;
 import dev.sluice.core.Sluice;
 import picocli.CommandLine;
@@ -113,6 +117,77 @@ public final class SluiceCommand implements Callable<Integer> {
     @Option(names = {"-6", "--ipv6-only"}, description = "IPv6 only")
     boolean ipv6Only;
 
+    // --- translation -----------------------------------------------------------
+    @Option(names = {"-t", "--tcp-ports"}, paramLabel = "SPEC", converter = Converters.Ports.class,
+            description = "Forward host TCP ports to the guest (repeatable): none, all, 22, 2222:22, 1000-1100, "
+                    + "1000-1100:2000-2100, ~1050 (exclude), ADDR/PORTS, ADDR%%IFACE/PORTS, comma lists")
+    List<dev.sluice.core.flow.fwd.PortSpec> tcpPorts = new ArrayList<>();
+
+    @Option(names = {"-u", "--udp-ports"}, paramLabel = "SPEC", converter = Converters.Ports.class,
+            description = "Forward host UDP ports to the guest (repeatable), same syntax as -t")
+    List<dev.sluice.core.flow.fwd.PortSpec> udpPorts = new ArrayList<>();
+
+    @Option(names = "--map-host-loopback", paramLabel = "ADDR|none",
+            description = "Guest connections to ADDR reach the host's loopback (default: the gateway address)")
+    List<String> mapHostLoopback = new ArrayList<>();
+
+    @Option(names = "--no-map-gw", description = "Do not map the gateway to the host's loopback (= --map-host-loopback none)")
+    boolean noMapGw;
+
+    @Option(names = "--map-guest-addr", paramLabel = "ADDR|none",
+            description = "Guest connections to ADDR reach the host's own external address")
+    List<String> mapGuestAddr = new ArrayList<>();
+
+    @Option(names = "--dns-forward", paramLabel = "ADDR",
+            description = "Guest DNS queries to ADDR go to the host's resolver (loopback resolvers included)")
+    List<String> dnsForward = new ArrayList<>();
+
+    @Option(names = "--dns-host", paramLabel = "ADDR",
+            description = "Where --dns-forward queries go (default: the host's first resolver)")
+    List<String> dnsHost = new ArrayList<>();
+
+    @Option(names = {"-o", "--outbound"}, paramLabel = "ADDR", converter = Converters.Address.class,
+            description = "Bind outbound sockets to this source address (once per family)")
+    List<InetAddress> outbound = new ArrayList<>();
+
+    @Option(names = "--outbound-if4", paramLabel = "NAME", converter = Converters.IfName.class,
+            description = "Bind outbound IPv4 sockets to this interface (SO_BINDTODEVICE)")
+    String outboundIf4;
+
+    @Option(names = "--outbound-if6", paramLabel = "NAME", converter = Converters.IfName.class,
+            description = "Bind outbound IPv6 sockets to this interface (SO_BINDTODEVICE)")
+    String outboundIf6;
+
+    @Option(names = "--no-tcp", description = "Do not translate TCP")
+    boolean noTcp;
+
+    @Option(names = "--no-udp", description = "Do not translate UDP")
+    boolean noUdp;
+
+    @Option(names = "--no-icmp", description = "Do not translate ICMP/ICMPv6 echo")
+    boolean noIcmp;
+
+    @Option(names = "--max-flows", paramLabel = "N", converter = Converters.PositiveInt.class,
+            description = "Most concurrent flows of all protocols; over it new flows are refused (default: ${DEFAULT-VALUE})")
+    int maxFlows = dev.sluice.core.flow.FlowBudget.DEFAULT_MAX;
+
+    // --- plugins ---------------------------------------------------------------
+    @Option(names = "--plugin", paramLabel = "NAME[:KEY=VALUE[,KEY=VALUE...]]",
+            description = "Add an outbound-flow filter to the chain (repeatable; the chain runs in the order given)")
+    List<String> plugins = new ArrayList<>();
+
+    @Option(names = "--plugin-dir", paramLabel = "DIR",
+            description = "Load plugin jars from DIR (repeatable; default: the distribution's plugins/ and "
+                    + "$XDG_DATA_HOME/sluice/plugins, those that exist)")
+    List<Path> pluginDirs = new ArrayList<>();
+
+    @Option(names = "--list-plugins", description = "List the plugins found (name, version, origin, description, options) and exit")
+    boolean listPlugins;
+
+    @Option(names = "--stats-interval", paramLabel = "SECONDS", converter = Converters.PositiveInt.class,
+            description = "Log the plugin chain's counters every SECONDS (they are always logged at exit)")
+    int statsInterval;
+
     // --- diagnostics ------------------------------------------------------------
     @Option(names = {"-p", "--pcap"}, paramLabel = "FILE",
             description = "Write every frame, both directions, to FILE in pcap format (tcpdump -r FILE)")
@@ -192,6 +267,11 @@ public final class SluiceCommand implements Callable<Integer> {
     RunConfig validate() {
         if (ipv4Only && ipv6Only) {
             throw new UsageError("options -4 and -6 are mutually exclusive");
+        }
+        if (listPlugins) {
+            return new RunConfig(null, false, null, null, false, null, null, -1, null, null, null, 0, mtu,
+                    List.of(), false, List.of(), false, false, false, false, false, false, false, null, null,
+                    resolvConf, FlowConfig.DEFAULT, validatePlugins());
         }
         if (netns != null && (socket != null || oneOff)) {
             throw new UsageError("option --netns (tap mode) cannot be combined with --socket or --one-off (stream mode)");
@@ -290,7 +370,70 @@ public final class SluiceCommand implements Callable<Integer> {
         }
         return new RunConfig(socket, oneOff, netns, nsIfName, configNet, hostIf, a4, prefix4, a6, g4, g6,
                 mac == null ? 0 : mac, mtu, dnsAddrs, dnsNone, domains, searchNone,
-                noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf);
+                noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf,
+                validateFlows(), validatePlugins());
+    }
+
+    private FlowConfig validateFlows() {
+        // The mapper's own parser judges the values now, so a typo fails at startup with exit 2.
+        MappingConfig.Builder b = MappingConfig.builder();
+        check("--map-host-loopback", mapHostLoopback, b::mapHostLoopback);
+        check("--map-guest-addr", mapGuestAddr, b::mapGuestAddr);
+        check("--dns-forward", dnsForward, b::dnsForward);
+        check("--dns-host", dnsHost, b::dnsHost);
+        boolean o4 = false;
+        boolean o6 = false;
+        for (InetAddress a : outbound) {
+            boolean v4 = a instanceof Inet4Address;
+            if (v4 ? o4 : o6) {
+                throw new UsageError("option '--outbound': more than one " + (v4 ? "IPv4" : "IPv6") + " address");
+            }
+            o4 |= v4;
+            o6 |= !v4;
+        }
+        return new FlowConfig(noTcp, noUdp, noIcmp, noMapGw, mapHostLoopback, mapGuestAddr, dnsForward, dnsHost,
+                outbound, outboundIf4, outboundIf6, tcpPorts, udpPorts, maxFlows);
+    }
+
+    private static void check(String option, List<String> values, java.util.function.Consumer<String> sink) {
+        for (String v : values) {
+            try {
+                sink.accept(v.trim());
+            } catch (IllegalArgumentException e) {
+                throw new UsageError("option '" + option + "': " + e.getMessage());
+            }
+        }
+    }
+
+    private PluginConfig validatePlugins() {
+        List<PluginSpec> specs = new ArrayList<>();
+        for (String p : plugins) {
+            try {
+                specs.add(PluginSpec.parse(p));
+            } catch (IllegalArgumentException e) {
+                throw new UsageError("option '--plugin': " + e.getMessage());
+            }
+        }
+        List<Path> dirs = new ArrayList<>();
+        for (Path d : pluginDirs) {
+            if (!Files.isDirectory(d)) {
+                throw new UsageError("option '--plugin-dir': " + d + " is not a directory");
+            }
+            dirs.add(d);
+        }
+        if (pluginDirs.isEmpty()) {
+            String home = System.getProperty("sluice.home");
+            if (home != null && Files.isDirectory(Path.of(home, "plugins"))) {
+                dirs.add(Path.of(home, "plugins"));
+            }
+            String xdg = System.getenv("XDG_DATA_HOME");
+            Path data = xdg != null && !xdg.isEmpty() ? Path.of(xdg)
+                    : Path.of(System.getProperty("user.home", "/"), ".local", "share");
+            if (Files.isDirectory(data.resolve("sluice/plugins"))) {
+                dirs.add(data.resolve("sluice/plugins"));
+            }
+        }
+        return new PluginConfig(specs, dirs, listPlugins, statsInterval);
     }
 
     static int classfulPrefix(Inet4Address a) {

@@ -5,7 +5,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /** Addresses as people write them (RFC 5952 for IPv6), for logs; never a name lookup. */
-final class AddressText {
+public final class AddressText {
     private AddressText() {
     }
 
@@ -68,7 +68,7 @@ final class AddressText {
         return sb;
     }
 
-    static String toString(InetAddress ip) {
+    public static String toString(InetAddress ip) {
         return append(new StringBuilder(40), ip).toString();
     }
 }
