@@ -101,6 +101,10 @@ public final class TestingFilterContext implements FilterContext {
         a6.ifPresent(assigned::add);
         List<InetAddress> assignedView = List.copyOf(assigned);
         Optional<String> mac = Optional.ofNullable(b.mac);
+        long macLong = b.mac == null ? 0 : GuestView.parseMac(b.mac);
+        int prefix4 = a4.isEmpty() ? 0 : b.prefix4;
+        int prefix6 = a6.isEmpty() ? 0 : b.prefix6;
+        boolean slaac = prefix6 == 64 && b.slaac;
         Set<InetAddress> seen = Collections.unmodifiableSet(new LinkedHashSet<>(b.seen));
         this.guest = new GuestView() {
             @Override
@@ -131,6 +135,26 @@ public final class TestingFilterContext implements FilterContext {
             @Override
             public Optional<String> mac() {
                 return mac;
+            }
+
+            @Override
+            public long macAsLong() {
+                return macLong;
+            }
+
+            @Override
+            public int prefixLength4() {
+                return prefix4;
+            }
+
+            @Override
+            public int prefixLength6() {
+                return prefix6;
+            }
+
+            @Override
+            public boolean slaac() {
+                return slaac;
             }
 
             @Override
@@ -199,7 +223,10 @@ public final class TestingFilterContext implements FilterContext {
         private final Map<String, String> options = new LinkedHashMap<>();
         private final List<HostAddress> hostAddresses = new ArrayList<>();
         private Inet4Address address4;
+        private int prefix4 = 24;
         private Inet6Address address6;
+        private int prefix6 = 64;
+        private boolean slaac = true;
         private Inet4Address gateway4;
         private Inet6Address gateway6;
         private String mac;
@@ -235,6 +262,31 @@ public final class TestingFilterContext implements FilterContext {
             return this;
         }
 
+        /** The guest's IPv4 address and the prefix length DHCP gives with it (by default 24). */
+        public Builder guestAddress4(Inet4Address address, int prefixLength) {
+            if (prefixLength < 0 || prefixLength > 32) {
+                throw new IllegalArgumentException("IPv4 prefix length " + prefixLength);
+            }
+            this.address4 = address;
+            this.prefix4 = prefixLength;
+            return this;
+        }
+
+        /**
+         * The guest's IPv6 address, the length of the advertised prefix it lies
+         * in (by default 64), and whether that prefix is advertised for SLAAC
+         * (by default true; only a /64 can be).
+         */
+        public Builder guestAddress6(Inet6Address address, int prefixLength, boolean slaac) {
+            if (prefixLength < 0 || prefixLength > 128) {
+                throw new IllegalArgumentException("IPv6 prefix length " + prefixLength);
+            }
+            this.address6 = address;
+            this.prefix6 = prefixLength;
+            this.slaac = slaac;
+            return this;
+        }
+
         public Builder gateway4(Inet4Address address) {
             this.gateway4 = address;
             return this;
@@ -245,7 +297,11 @@ public final class TestingFilterContext implements FilterContext {
             return this;
         }
 
+        /** The guest's MAC, {@code aa:bb:cc:dd:ee:ff}; by default unknown (as before its first frame). */
         public Builder guestMac(String mac) {
+            if (mac != null) {
+                GuestView.parseMac(mac);
+            }
             this.mac = mac;
             return this;
         }
