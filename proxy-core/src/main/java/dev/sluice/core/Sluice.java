@@ -32,6 +32,7 @@ import dev.sluice.core.host.Netns;
 import dev.sluice.core.host.ResolvConf;
 import dev.sluice.core.host.Tun;
 import dev.sluice.core.l2.Dispatcher;
+import dev.sluice.core.l2.FrameGate;
 import dev.sluice.core.link.FrameHandler;
 import dev.sluice.core.link.GuestLink;
 import dev.sluice.core.link.StreamLink;
@@ -174,7 +175,8 @@ public final class Sluice {
             }
             SluiceContext ctx = new SluiceContext(guest, state, counters, loop, link, PooledByteBufAllocator.DEFAULT);
             OutboundGate g = gate;
-            runtime = loop.submit(() -> new Runtime(ctx, fc, mapper, g, budget, binder)).get();
+            FrameGate frames = chain != null ? chain.frameGate() : null; // null: no plugin checks frames
+            runtime = loop.submit(() -> new Runtime(ctx, fc, mapper, g, frames, budget, binder)).get();
             Runtime rt = runtime;
             if (!fc.tcpForwards().isEmpty() || !fc.udpForwards().isEmpty()) {
                 PortForwarder fwd = new PortForwarder(ctx, mapper, rt.tcp != null ? rt.tcp::acceptInbound : null,
@@ -275,10 +277,11 @@ public final class Sluice {
         final FlowBudget budget;
         PortForwarder forwarder;
 
-        Runtime(SluiceContext ctx, FlowConfig fc, PasstAddressMapper mapper, OutboundGate gate, FlowBudget budget,
-                DeviceBinder binder) {
+        Runtime(SluiceContext ctx, FlowConfig fc, PasstAddressMapper mapper, OutboundGate gate, FrameGate frames,
+                FlowBudget budget, DeviceBinder binder) {
             this.budget = budget;
             dispatcher = new Dispatcher(ctx);
+            dispatcher.setFrameFilter(frames);
             tcp = fc.noTcp() ? null : new TcpFlows(ctx, mapper, gate, budget, TcpSettings.defaults(), binder::bind);
             udp = fc.noUdp() ? null : new UdpFlows(ctx, mapper, gate, budget,
                     new UdpSettings(UdpSettings.DEFAULT_IDLE_TIMEOUT, binder));
