@@ -140,7 +140,7 @@ public final class Sluice {
         gate = DefaultBindingGate.wrap(gate, src4, src6, fc.outboundIf4(), fc.outboundIf6());
         PasstAddressMapper mapper = new PasstAddressMapper(mapping(fc, guest, host));
         FlowBudget budget = new FlowBudget(fc.maxFlows());
-        DeviceBinder binder = DeviceBinder.NETTY;
+        DeviceBinder binder = DeviceBinder.HOST;
 
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         IoEventLoop loop = (IoEventLoop) group.next();
@@ -282,7 +282,7 @@ public final class Sluice {
             this.budget = budget;
             dispatcher = new Dispatcher(ctx);
             dispatcher.setFrameFilter(frames);
-            tcp = fc.noTcp() ? null : new TcpFlows(ctx, mapper, gate, budget, TcpSettings.defaults(), binder::bind);
+            tcp = fc.noTcp() ? null : new TcpFlows(ctx, mapper, gate, budget, TcpSettings.defaults(), binder);
             udp = fc.noUdp() ? null : new UdpFlows(ctx, mapper, gate, budget,
                     new UdpSettings(UdpSettings.DEFAULT_IDLE_TIMEOUT, binder));
             icmp = fc.noIcmp() ? null : new IcmpFlows(ctx, mapper, gate, budget,
