@@ -132,7 +132,6 @@ public final class Sluice {
                 hostView.close();
                 throw new ConfigError(e.getMessage(), e);
             }
-            log.info("plugin chain: {}", String.join(" -> ", chain.labels()));
         }
         OutboundGate gate = chain != null ? chain : OutboundGate.ALLOW_ALL;
         InetAddress src4 = fc.outbound().stream().filter(a -> a instanceof Inet4Address).findFirst().orElse(null);
@@ -248,7 +247,7 @@ public final class Sluice {
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             if (chain != null) {
-                log.info("plugins: {}", chain.summary());
+                log.info("{}", chain.summary());
                 chain.close();
             }
             if (hostView != null) {
@@ -323,7 +322,7 @@ public final class Sluice {
                     + " udp=" + (udp != null ? udp.activeFlows() : 0)
                     + " icmp=" + (icmp != null ? icmp.activeFlows() : 0)
                     + " budget=" + budget.used() + "/" + budget.max()
-                    + (chain != null ? "; plugins: " + chain.summary() : "");
+                    + (chain != null ? "; " + chain.summary() : "");
         }
 
         void close() {
