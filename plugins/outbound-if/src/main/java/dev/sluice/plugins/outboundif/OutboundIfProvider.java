@@ -74,8 +74,8 @@ public final class OutboundIfProvider implements FlowFilterProvider {
                 new OptionInfo("PREFIX", "IFACE[@SOURCE]|@SOURCE|-",
                         "a rule: flows whose mapped destination is in PREFIX (10.99.0.0/24, fd99::/64, or an address)"
                                 + " leave through IFACE (SO_BINDTODEVICE) and/or from SOURCE; - keeps the normal route"),
-                new OptionInfo(Rule.DEFAULT4, "IFACE[@SOURCE]|@SOURCE|-", "the rule for 0.0.0.0/0: IPv4 flows no longer prefix matches"),
-                new OptionInfo(Rule.DEFAULT6, "IFACE[@SOURCE]|@SOURCE|-", "the rule for ::/0: IPv6 flows no longer prefix matches"),
+                new OptionInfo(Rule.DEFAULT4, "IFACE[@SOURCE]|@SOURCE|-", "the rule for 0.0.0.0/0: IPv4 flows that no other rule matches"),
+                new OptionInfo(Rule.DEFAULT6, "IFACE[@SOURCE]|@SOURCE|-", "the rule for ::/0: IPv6 flows that no other rule matches"),
                 new OptionInfo(FILE, "PATH", "more rules, one PREFIX=TARGET (or default4=/default6=) a line; # starts a comment"),
                 new OptionInfo(FALLBACK, "reject|drop|route",
                         "when a rule's interface or source has gone away: refuse its flows (reject, the default),"
