@@ -246,9 +246,13 @@ final class RegistryWatcher implements AutoCloseable {
         for (PortForward f : forwards) {
             String ports = f.firstPort() == f.lastPort() ? Integer.toString(f.firstPort())
                     : f.firstPort() + "-" + f.lastPort();
-            String where = f.address() == null ? ports
-                    : (f.address().getHostAddress().indexOf(':') >= 0 ? "[" + f.address().getHostAddress() + "]"
-                    : f.address().getHostAddress()) + ":" + ports;
+            String where;
+            if (f.address() == null) {
+                where = ports;
+            } else {
+                String a = RegistryEntry.text(f.address());
+                where = (a.indexOf(':') >= 0 ? "[" + a + "]" : a) + ":" + ports;
+            }
             parts.add(f.protocol().name().toLowerCase(java.util.Locale.ROOT) + " " + where);
         }
         return String.join(", ", parts);

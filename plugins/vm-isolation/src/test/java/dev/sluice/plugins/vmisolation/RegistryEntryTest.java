@@ -28,6 +28,18 @@ class RegistryEntryTest {
     }
 
     @Test
+    void ipv6AddressesAreWrittenShort() throws Exception {
+        assertEquals("::1", RegistryEntry.text(InetAddress.getByName("::1")));
+        assertEquals("::", RegistryEntry.text(InetAddress.getByName("::")));
+        assertEquals("fd77::1", RegistryEntry.text(InetAddress.getByName("fd77:0:0:0:0:0:0:1")));
+        assertEquals("fd77:0:1::", RegistryEntry.text(InetAddress.getByName("fd77:0:1:0:0:0:0:0")));
+        assertEquals("1:0:2:3:4:5:6:7", RegistryEntry.text(InetAddress.getByName("1:0:2:3:4:5:6:7")));
+        assertEquals("1:0:0:4::7", RegistryEntry.text(InetAddress.getByName("1:0:0:4:0:0:0:7")));
+        assertEquals("1::4:0:0:7:0", RegistryEntry.text(InetAddress.getByName("1:0:0:4:0:0:7:0")));
+        assertEquals("10.77.0.1", RegistryEntry.text(InetAddress.getByName("10.77.0.1")));
+    }
+
+    @Test
     void unknownStartAndNamespaceAreLeftOut() {
         RegistryEntry e = new RegistryEntry("x", 7, -1, null, List.of());
         assertEquals("# Sluice vm-isolation registry entry (docs/plugins/vm-isolation.md)\nversion=1\nid=x\npid=7\n",

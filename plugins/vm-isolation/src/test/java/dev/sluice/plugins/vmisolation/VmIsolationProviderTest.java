@@ -184,6 +184,30 @@ class VmIsolationProviderTest {
     }
 
     @Test
+    void anInstanceThatDiesWithoutCleaningUpIsForgottenAtTheNextRescan() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        try {
+            long start = sleeper.toHandle().info().startInstant().orElseThrow().toEpochMilli();
+            Path file = new Registry(registry).publish("crashed.1.fwd", new RegistryEntry("g2", sleeper.pid(), start,
+                    RegistryEntry.pidNamespace(ProcessHandle.current().pid()), List.of(tcp(8022))));
+            FlowFilter g1 = instance("g1", Map.of("rescan", "50"));
+            assertEquals(OTHER_8022, g1.decide(flow(Protocol.TCP, "10.77.0.1", 8022)));
+            sleeper.destroyForcibly();
+            assertTrue(sleeper.waitFor(10, TimeUnit.SECONDS));
+            eventually("g1 forgets the dead g2", () -> {
+                try {
+                    return g1.decide(flow(Protocol.TCP, "10.77.0.1", 8022)) == Verdict.CONTINUE;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            eventually("the stale file is removed", () -> !Files.exists(file));
+        } finally {
+            sleeper.destroyForcibly();
+        }
+    }
+
+    @Test
     void closeRemovesTheOwnFileForGoodAndARemovedFileIsPutBack() throws Exception {
         VmIsolationFilter g1 = (VmIsolationFilter) instance("g1", tcp(8022));
         Path own = g1.watcher().ownFile();
@@ -221,7 +245,7 @@ class VmIsolationProviderTest {
         String log = String.join("\n", ctx.logLines());
         assertTrue(log.contains("INFO instance g2 (pid " + ProcessHandle.current().pid() + ") forwarding tcp 8022 found"), log);
         assertTrue(log.contains("INFO published instance g1 (pid " + ProcessHandle.current().pid()
-                + ") forwarding udp [0:0:0:0:0:0:0:1]:53-54 as " + registry), log);
+                + ") forwarding udp [::1]:53-54 as " + registry), log);
         assertTrue(log.contains("; 1 other live instance(s); refusing their ports (reject)"), log);
     }
 
