@@ -352,7 +352,11 @@ public final class Sluice {
 
     private static void addForwards(List<PortForward> out, Protocol proto, List<PortSpec> specs) {
         for (PortSpec spec : specs) {
-            int[] ports = spec.hostPorts();
+            // "all" binds what is free at startup; publish every port it may
+            // cover (excludes left out): isolation errs on the closed side.
+            int[] ports = spec.isAll()
+                    ? java.util.stream.IntStream.rangeClosed(1, 65535).filter(p -> !spec.isExcluded(p)).toArray()
+                    : spec.hostPorts();
             int i = 0;
             while (i < ports.length) {
                 int j = i;
