@@ -71,7 +71,8 @@ import org.slf4j.LoggerFactory;
  * <p>The route lookup socket is not thread-safe; the event loop is its only
  * regular user. A call from another thread while it is busy (a plugin's
  * {@code create} racing a decision, which Sluice never does) opens a
- * throw-away socket instead of waiting. If the kernel cannot be asked at all
+ * throw-away socket instead of waiting; that socket is in the caller's
+ * network namespace, which in Sluice is every thread's. If the kernel cannot be asked at all
  * (no netlink), the view falls back to binding a UDP socket to the address
  * (which succeeds exactly for assigned addresses and sends nothing), unless
  * {@code ip_nonlocal_bind} makes that meaningless, and then to the snapshot.
