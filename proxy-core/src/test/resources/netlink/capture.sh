@@ -11,6 +11,10 @@
 #   10.99.0.0/24 via 10.77.0.254.  No auto link-local addresses (addrgenmode none).
 # Scenario "multipath": IPv6 default route with next hops fd77::fe dev ha and fd66::fe dev hb.
 # Scenario "monitor": datagrams seen while adding then deleting 10.77.0.9/24 and fd77::9/64 on a.
+# Scenario "routeget" (in "host", plus prohibit 192.0.2.0/24 and unreachable 2001:db8::/32): one RTM_GETROUTE
+#   reply each for 10.66.0.1 (local, hb), 10.66.0.255 (broadcast, hb), 10.99.0.7 (unicast, ha),
+#   127.1.2.3 (local 127/8, lo), fd66::1 (local, hb), fd66::1 with oif ha (unicast), 192.0.2.1 (EACCES),
+#   2001:db8::1 (unreachable), 0.0.0.0 (EHOSTUNREACH: no FIB entry).
 set -eu
 CP="$(cat "$1"):$(pwd)/proxy-core/target/classes:$(pwd)/proxy-core/target/test-classes"
 OUT="$(cd "$(dirname "$0")" && pwd)"
@@ -38,6 +42,12 @@ ip -n "$H" -6 route add default via fe80::fe dev ha
 ip -n "$H" route add default via 10.77.0.253 dev ha table 100
 ip -n "$H" route add 10.99.0.0/24 via 10.77.0.254 dev ha
 ip netns exec "$H" java -cp "$CP" dev.sluice.core.host.NetlinkCapture dump "$OUT/host"
+ip -n "$H" route add prohibit 192.0.2.0/24
+ip -n "$H" -6 route add unreachable 2001:db8::/32
+ip netns exec "$H" java -cp "$CP" dev.sluice.core.host.NetlinkCapture routeget "$OUT/routeget.bin" \
+  10.66.0.1 10.66.0.255 10.99.0.7 127.1.2.3 fd66::1 fd66::1%2 192.0.2.1 2001:db8::1 0.0.0.0
+ip -n "$H" route del prohibit 192.0.2.0/24
+ip -n "$H" -6 route del unreachable 2001:db8::/32
 ip -n "$H" -6 route del default via fe80::fe dev ha
 ip -n "$H" -6 route add default nexthop via fd77::fe dev ha nexthop via fd66::fe dev hb
 ip netns exec "$H" java -cp "$CP" dev.sluice.core.host.NetlinkCapture dump "$OUT/multipath"

@@ -23,17 +23,46 @@ public interface HostView {
     Set<InetAddress> localAddresses();
 
     /**
-     * Whether the kernel considers {@code address} one of the host's own
-     * right now: any address assigned to an interface (also one added a
-     * moment ago), all of 127.0.0.0/8, {@code ::1}, the unspecified addresses,
-     * and IPv4 broadcast addresses of the host's subnets (the kernel delivers
-     * those locally too). Multicast and 255.255.255.255 are not local.
+     * Whether the host would deliver traffic to {@code address} to itself,
+     * per the kernel at the moment of the call: any address assigned to an
+     * interface (also one added a moment ago, and no longer one removed a
+     * moment ago), link-local ones included, any other destination of a
+     * {@code local} route, all of 127.0.0.0/8, {@code ::1}, the unspecified
+     * addresses, and IPv4 broadcast addresses of the host's subnets (the kernel
+     * delivers those locally too). Multicast and 255.255.255.255 are not local.
+     * An IPv4-mapped IPv6 address is judged as its IPv4 address.
      *
      * <p>This is the check a filter protecting the host should use on
      * {@link FlowAttempt#mappedDestination()}: it may cost a system call, but
      * it does not block.
      */
     boolean isLocal(InetAddress address);
+
+    /**
+     * Like {@link #isLocal}, also naming where: the interface holding
+     * {@code address} (for a subnet broadcast, the subnet's interface; for
+     * loopback and unspecified addresses, the loopback interface), or null
+     * when the address is not local. One kernel query, like {@link #isLocal}:
+     * a filter that needs the name for its audit reason calls this instead.
+     *
+     * <p>The default answers from {@link #isLocal} and {@link #addresses()},
+     * and says {@code "lo"} for loopback and unspecified addresses and
+     * {@code "?"} when the list does not hold a local address (yet).
+     */
+    default String localInterface(InetAddress address) {
+        if (!isLocal(address)) {
+            return null;
+        }
+        if (address.isLoopbackAddress() || address.isAnyLocalAddress()) {
+            return "lo";
+        }
+        for (HostAddress a : addresses()) {
+            if (a.address().equals(address)) {
+                return a.interfaceName();
+            }
+        }
+        return "?";
+    }
 
     /** A number that changes whenever the address set changes. */
     long generation();

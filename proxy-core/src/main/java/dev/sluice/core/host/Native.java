@@ -45,6 +45,7 @@ final class Native {
 
     static final int EINTR = 4;
     static final int EAGAIN = 11;
+    static final int EACCES = 13;
     static final int EEXIST = 17;
     static final int ENETUNREACH = 101;
     static final int ENOBUFS = 105;

@@ -71,6 +71,12 @@ final class Rtnl {
 
     static final int RT_TABLE_MAIN = 254;
     static final int RTN_UNICAST = 1;
+    static final int RTN_LOCAL = 2;
+    static final int RTN_BROADCAST = 3;
+    static final int RTN_ANYCAST = 4;
+    static final int RTN_MULTICAST = 5;
+    /** rtm_flags of RTM_GETROUTE: answer with the FIB entry that matched, not the resolved route (Linux 4.13+). */
+    static final int RTM_F_FIB_MATCH = 0x2000;
     static final int RTPROT_BOOT = 3;
     static final int RT_SCOPE_UNIVERSE = 0;
     static final int RT_SCOPE_LINK = 253;

@@ -207,6 +207,41 @@ final class RtnlParser {
         return new HostRoute(family == Native.AF_INET ? 4 : 6, gateway, oif, metric);
     }
 
+    /**
+     * The answer to an RTM_GETROUTE (an RTM_NEWROUTE payload), packed without allocating:
+     * the route type (RTN_*) in bits 32..39 and the output interface index (RTA_OIF, else the
+     * first next hop's, else 0) in the low 32 bits; -1 if malformed or of another family.
+     */
+    static long routeAnswer(ByteBuffer buf, int off, int len) {
+        if (len < Rtnl.RTMSG_LEN) {
+            return -1;
+        }
+        int family = buf.get(off) & 0xff;
+        if (family != Native.AF_INET && family != Native.AF_INET6) {
+            return -1;
+        }
+        int type = buf.get(off + 7) & 0xff;
+        int oif = 0;
+        int end = off + len;
+        int a = off + Rtnl.RTMSG_LEN;
+        while (end - a >= Rtnl.NLA_HDRLEN) {
+            int aLen = buf.getShort(a) & 0xffff;
+            if (aLen < Rtnl.NLA_HDRLEN || aLen > end - a) {
+                return -1;
+            }
+            int aType = buf.getShort(a + 2) & Rtnl.NLA_TYPE_MASK;
+            int p = a + Rtnl.NLA_HDRLEN;
+            int pLen = aLen - Rtnl.NLA_HDRLEN;
+            if (aType == Rtnl.RTA_OIF && pLen >= 4) {
+                oif = buf.getInt(p);
+            } else if (aType == Rtnl.RTA_MULTIPATH && pLen >= Rtnl.RTNH_LEN && oif == 0) {
+                oif = buf.getInt(p + 4);
+            }
+            a += Math.min(Rtnl.align(aLen), end - a);
+        }
+        return ((long) type << 32) | (oif & 0xffffffffL);
+    }
+
     private static InetAddress nextHopGateway(ByteBuffer buf, int off, int len, int addrLen) {
         int end = off + Math.max(len, 0);
         int a = off;

@@ -100,6 +100,40 @@ final class RtnlWriter {
         return finish(b, p);
     }
 
+    /**
+     * RTM_GETROUTE for one destination (4 or 16 bytes), asking for the FIB entry that matches
+     * (RTM_F_FIB_MATCH): for a local address that is the local-table route on the interface
+     * holding it, where a plain lookup would name {@code lo}. oif > 0 adds RTA_OIF, the scope
+     * of an IPv6 link-local destination. No NLM_F_ACK: the answer is the reply or an error.
+     * Writes nothing but the request's bytes, so it allocates nothing.
+     */
+    static int getRoute(ByteBuffer b, int seq, byte[] dst, int oif) {
+        if (dst.length != 4 && dst.length != 16) {
+            throw new IllegalArgumentException("address must have 4 or 16 bytes, not " + dst.length);
+        }
+        int len = Rtnl.NLMSG_HDRLEN + Rtnl.RTMSG_LEN + Rtnl.NLA_HDRLEN + dst.length + (oif > 0 ? Rtnl.NLA_HDRLEN + 4 : 0);
+        clear(b, len);
+        header(b, Rtnl.RTM_GETROUTE, Rtnl.NLM_F_REQUEST, seq);
+        int p = Rtnl.NLMSG_HDRLEN;
+        b.put(p, (byte) (dst.length == 4 ? Native.AF_INET : Native.AF_INET6));
+        b.put(p + 1, (byte) (dst.length * 8)); // rtm_dst_len: a host route
+        b.putInt(p + 8, Rtnl.RTM_F_FIB_MATCH);
+        p += Rtnl.RTMSG_LEN;
+        p = attrBytes(b, p, Rtnl.RTA_DST, dst);
+        if (oif > 0) {
+            p = attrInt(b, p, Rtnl.RTA_OIF, oif);
+        }
+        return finish(b, p);
+    }
+
+    /** RTM_GETLINK for one interface index (not a dump): the reply is that link's RTM_NEWLINK. */
+    static int getLink(ByteBuffer b, int seq, int ifIndex) {
+        clear(b, Rtnl.NLMSG_HDRLEN + Rtnl.IFINFOMSG_LEN);
+        header(b, Rtnl.RTM_GETLINK, Rtnl.NLM_F_REQUEST, seq);
+        b.putInt(Rtnl.NLMSG_HDRLEN + 4, ifIndex);
+        return finish(b, Rtnl.NLMSG_HDRLEN + Rtnl.IFINFOMSG_LEN);
+    }
+
     private static void clear(ByteBuffer b, int n) {
         b.clear();
         for (int i = 0; i < n; i++) {

@@ -2,6 +2,8 @@
  * The host side's native calls and network view. {@link dev.sluice.core.host.HostView}
  * (interfaces, addresses, default routes over rtnetlink),
  * {@link dev.sluice.core.host.NetlinkMonitor} (their changes),
+ * {@link dev.sluice.core.host.RouteLookup} (the kernel's route for one destination, asked
+ * per call: is it the host itself, and on which interface),
  * {@link dev.sluice.core.host.ResolvConf}, and one small class per native
  * concern: {@link dev.sluice.core.host.Netns} (setns on a throw-away thread),
  * {@link dev.sluice.core.host.Tun}, {@link dev.sluice.core.host.LinkConfig}

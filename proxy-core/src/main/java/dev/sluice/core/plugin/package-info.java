@@ -10,9 +10,9 @@
  *
  * <p>Deliberately not here: when the gate is asked (the flow layer asks once
  * per new flow), what a reject looks like on the wire (RST, ICMP unreachable:
- * the flow layer), and where host addresses come from beyond
- * {@link java.net.NetworkInterface} (a netlink monitor in {@code host} can feed
- * {@link dev.sluice.core.plugin.LiveHostView}). Plugins never see these
+ * the flow layer), and the netlink details behind
+ * {@link dev.sluice.core.plugin.LiveHostView} (route lookups and the address
+ * monitor live in {@code host}). Plugins never see these
  * classes; they see {@code dev.sluice.api} only.
  */
 package dev.sluice.core.plugin;

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * NetlinkCapture dump OUT_PREFIX            # OUT_PREFIX-links.bin, -addrs.bin, -routes4.bin, -routes6.bin
  * NetlinkCapture monitor OUT CMD...         # datagrams received while CMD (a shell line) runs
+ * NetlinkCapture routeget OUT DST[%IFINDEX]... # the reply to one RTM_GETROUTE (fib match) per destination
  * </pre>
  * Each file holds the concatenated datagrams, i.e. a plain sequence of netlink messages.
  */
@@ -42,6 +43,23 @@ public final class NetlinkCapture {
                 }
                 Files.write(Path.of(args[1]), out.toByteArray());
             }
+        } else if (args[0].equals("routeget")) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (NetlinkSocket nl = NetlinkSocket.open(0, false)) {
+                for (int i = 2; i < args.length; i++) {
+                    int pct = args[i].indexOf('%');
+                    String dst = pct < 0 ? args[i] : args[i].substring(0, pct);
+                    int oif = pct < 0 ? 0 : Integer.parseInt(args[i].substring(pct + 1));
+                    RtnlWriter.getRoute(nl.tx(), nl.nextSeq(), java.net.InetAddress.getByName(dst).getAddress(), oif);
+                    nl.send();
+                    int n = nl.recv();
+                    if (n <= 0) {
+                        throw new IOException("recv " + n);
+                    }
+                    append(out, nl.rx(), n);
+                }
+            }
+            Files.write(Path.of(args[1]), out.toByteArray());
         } else {
             throw new IllegalArgumentException(args[0]);
         }

@@ -137,4 +137,50 @@ class RtnlParserTest {
         assertTrue(newRoutes[0] > 5, "the dump has table 100, local and prefix routes too");
         assertEquals(2, routes.size());
     }
+
+    /** The replies of capture.sh's "routeget" scenario, in order: type and interface of each, or the error. */
+    @Test
+    void routeAnswersOfRealLookups() {
+        ByteBuffer b = Captures.load("routeget.bin");
+        List<String> answers = new ArrayList<>();
+        int n = RtnlParser.walk(b, 0, b.limit(), (type, flags, seq, buf, off, len) -> {
+            if (type == Rtnl.RTM_NEWROUTE) {
+                long r = RtnlParser.routeAnswer(buf, off, len);
+                answers.add("type " + (r >>> 32) + " oif " + (int) r);
+            } else if (type == Rtnl.NLMSG_ERROR) {
+                answers.add("error " + RtnlParser.error(buf, off, len));
+            }
+        });
+        assertEquals(9, n);
+        assertEquals(List.of(
+                "type 2 oif 3",   // 10.66.0.1: local, on hb (not lo: the FIB entry, not the resolved route)
+                "type 3 oif 3",   // 10.66.0.255: broadcast of hb's subnet
+                "type 1 oif 2",   // 10.99.0.7: unicast via ha
+                "type 2 oif 1",   // 127.1.2.3: local 127.0.0.0/8 dev lo
+                "type 2 oif 3",   // fd66::1: local, on hb
+                "type 1 oif 2",   // fd66::1 asked with oif ha: unicast out of ha, not local
+                "error -13",      // 192.0.2.1: prohibit route, EACCES
+                "error -113",     // 2001:db8::1: unreachable route, EHOSTUNREACH
+                "error -113"),    // 0.0.0.0: no FIB entry to match
+                answers);
+    }
+
+    @Test
+    void routeAnswerOfBrokenInput() {
+        ByteBuffer b = Captures.load("routeget.bin");
+        int first = b.getInt(0);
+        assertEquals(-1, RtnlParser.routeAnswer(b, 16, 11)); // shorter than an rtmsg
+        // An attribute whose length runs past the end.
+        ByteBuffer copy = Captures.wrap(Arrays.copyOf(Captures.bytes(b), first));
+        copy.putShort(16 + 12, (short) 200);
+        assertEquals(-1, RtnlParser.routeAnswer(copy, 16, first - 16));
+        // Another family.
+        copy = Captures.wrap(Arrays.copyOf(Captures.bytes(b), first));
+        copy.put(16, (byte) 7);
+        assertEquals(-1, RtnlParser.routeAnswer(copy, 16, first - 16));
+        // No RTA_OIF: type alone.
+        ByteBuffer bare = Captures.wrap(new byte[12]);
+        bare.put(0, (byte) Native.AF_INET).put(7, (byte) Rtnl.RTN_LOCAL);
+        assertEquals((long) Rtnl.RTN_LOCAL << 32, RtnlParser.routeAnswer(bare, 0, 12));
+    }
 }

@@ -89,6 +89,23 @@ class RtnlWriterTest {
     }
 
     @Test
+    void routeLookups() throws Exception {
+        int n = RtnlWriter.getRoute(b, 4, InetAddress.getByName("10.66.0.1").getAddress(), 0);
+        // RTM_GETROUTE, NLM_F_REQUEST; rtmsg AF_INET dst_len 32, flags RTM_F_FIB_MATCH; RTA_DST
+        assertEquals(h("24000000 1a00 0100 04000000 00000000"
+                + " 02200000 00000000 00200000"
+                + " 0800 0100 0a420001"), hex(b, n));
+        n = RtnlWriter.getRoute(b, 5, InetAddress.getByName("fe80::1").getAddress(), 3);
+        assertEquals(h("38000000 1a00 0100 05000000 00000000"
+                + " 0a800000 00000000 00200000"
+                + " 1400 0100 fe800000000000000000000000000001"
+                + " 0800 0400 03000000"), hex(b, n));
+        assertThrows(IllegalArgumentException.class, () -> RtnlWriter.getRoute(b, 1, new byte[5], 0));
+        n = RtnlWriter.getLink(b, 6, 3);
+        assertEquals(h("20000000 1200 0100 06000000 00000000  00000000 03000000 00000000 00000000"), hex(b, n));
+    }
+
+    @Test
     void requestsParseBackWithTheParser() throws Exception {
         int n = RtnlWriter.addAddress(b, 1, 9, InetAddress.getByName("10.66.0.7"), 16);
         HostAddress a = RtnlParser.address(b, 16, n - 16);
