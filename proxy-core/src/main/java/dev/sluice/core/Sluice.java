@@ -119,16 +119,25 @@ public final class Sluice {
 
         Counters counters = new Counters();
         GuestState state = new GuestState(guest.guestMac());
+        // The loop exists before the chain: the plugins' host view follows netlink events on it.
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        IoEventLoop loop = (IoEventLoop) group.next();
         LiveHostView hostView = null;
         FilterChain chain = null;
         if (!rc.plugins().chain().isEmpty()) {
-            hostView = LiveHostView.fromNetworkInterfaces();
-            hostView.startPolling(Duration.ofSeconds(2));
+            try {
+                hostView = LiveHostView.fromNetlink(loop);
+            } catch (IOException e) {
+                log.warn("no netlink address monitor ({}); polling the host's addresses every 2 s", e.getMessage());
+                hostView = LiveHostView.fromNetworkInterfaces();
+                hostView.startPolling(Duration.ofSeconds(2));
+            }
             PluginEnvironment env = new PluginEnvironment(hostView, guest, state, counters,
                     "sluice-" + ProcessHandle.current().pid(), forwards(fc));
             try {
                 chain = FilterChain.build(catalog, rc.plugins().chain(), env);
             } catch (PluginException e) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
                 hostView.close();
                 throw new ConfigError(e.getMessage(), e);
             }
@@ -141,8 +150,6 @@ public final class Sluice {
         FlowBudget budget = new FlowBudget(fc.maxFlows());
         DeviceBinder binder = DeviceBinder.HOST;
 
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        IoEventLoop loop = (IoEventLoop) group.next();
         CountDownLatch stop = new CountDownLatch(1);
         PcapWriter pcap = null;
         AutoCloseable linkToClose = null;
