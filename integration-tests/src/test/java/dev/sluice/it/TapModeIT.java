@@ -90,12 +90,21 @@ class TapModeIT {
         Path dir = SluiceProcess.workDir();
         String lease = dir.resolve("dhclient6-" + topo.suffix + ".lease").toString();
         String pid = dir.resolve("dhclient6-" + topo.suffix + ".pid").toString();
-        Cmd.Result r = Cmd.inNs(topo.g, 60, "dhclient", "-6", "-1", "-v", "-lf", lease, "-pf", pid, "tap0");
+        // A private script: it only assigns the leased address. Debian's
+        // dhclient-script would also rewrite /etc/resolv.conf.
+        Path script = dir.resolve("dhclient6-" + topo.suffix + ".sh");
+        Files.writeString(script, "#!/bin/sh\n"
+                + "case \"$reason\" in BOUND6|RENEW6|REBIND6|REBOOT6)\n"
+                + "  ip -6 addr replace \"$new_ip6_address/$new_ip6_prefixlen\" dev \"$interface\" nodad ;;\n"
+                + "esac\nexit 0\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Cmd.Result r = Cmd.inNs(topo.g, 60, "dhclient", "-6", "-1", "-v", "-sf", script.toString(),
+                "-lf", lease, "-pf", pid, "tap0");
         try {
             assertTrue(Guest.await(topo.g, 10, "ip -6 addr show dev tap0 | grep -q 'inet6 fd77::1/'"),
                     r.out() + "\n" + Cmd.shIn(topo.g, 10, "ip -6 addr").out());
         } finally {
-            Cmd.run(10, "sh", "-c", "[ -f " + pid + " ] && kill $(cat " + pid + ") 2>/dev/null; rm -f " + pid + " " + lease);
+            Cmd.run(10, "sh", "-c", "[ -f " + pid + " ] && kill $(cat " + pid + ") 2>/dev/null; rm -f " + pid + " " + lease + " " + script);
         }
     }
 

@@ -32,7 +32,6 @@ public final class Topology implements AutoCloseable {
     public final String g;
     public final String lan2;
     private final List<String> namespaces = new ArrayList<>();
-    private final Path netnsEtc;
     private final Thread hook;
 
     private Topology(String suffix) {
@@ -41,7 +40,6 @@ public final class Topology implements AutoCloseable {
         this.h = "sh-" + suffix;
         this.g = "sg-" + suffix;
         this.lan2 = "slan2-" + suffix;
-        this.netnsEtc = Path.of("/etc/netns", h);
         this.hook = new Thread(this::teardown, "topology-teardown-" + suffix);
     }
 
@@ -59,6 +57,16 @@ public final class Topology implements AutoCloseable {
     }
 
     private void addNs(String ns) {
+        // Every namespace gets a private resolv.conf, which `ip netns exec` bind-mounts
+        // over /etc/resolv.conf: Sluice in h never learns this machine's real resolver,
+        // and a client's script (dhclient-script...) can never rewrite the machine's.
+        try {
+            Files.createDirectories(Path.of("/etc/netns", ns));
+            Files.writeString(Path.of("/etc/netns", ns, "resolv.conf"),
+                    "nameserver 10.99.0.1\nnameserver fd99::1\nsearch sluice.test\n");
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
         Cmd.run(10, "ip", "netns", "add", ns).ok();
         namespaces.add(ns);
         Cmd.inNs(ns, 10, "ip", "link", "set", "lo", "up").ok();
@@ -86,13 +94,6 @@ public final class Topology implements AutoCloseable {
         sh(h, "ip addr add 10.66.0.1/24 dev dum0 && ip -6 addr add fd66::1/64 dev dum0 nodad && ip link set dum0 up"
                 + " && ip route add default via 10.66.0.254 dev dum0 metric 200"
                 + " && ip -6 route add default via fd66::fe dev dum0 metric 200");
-        try {
-            Files.createDirectories(netnsEtc);
-            // Sluice in h must never learn this machine's real resolver.
-            Files.writeString(netnsEtc.resolve("resolv.conf"), "nameserver 10.99.0.1\nnameserver fd99::1\nsearch sluice.test\n");
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
     }
 
     public Cmd.Result sh(String ns, String script) {
@@ -105,13 +106,15 @@ public final class Topology implements AutoCloseable {
             Cmd.run(10, "sh", "-c", "ip netns pids " + ns + " 2>/dev/null | xargs -r kill -9");
             Cmd.run(10, "ip", "netns", "del", ns);
         }
-        namespaces.clear();
-        try {
-            Files.deleteIfExists(netnsEtc.resolve("resolv.conf"));
-            Files.deleteIfExists(netnsEtc);
-        } catch (IOException e) {
-            // best effort
+        for (String ns : List.of(lan, h, g, lan2)) {
+            try {
+                Files.deleteIfExists(Path.of("/etc/netns", ns, "resolv.conf"));
+                Files.deleteIfExists(Path.of("/etc/netns", ns));
+            } catch (IOException e) {
+                // best effort
+            }
         }
+        namespaces.clear();
     }
 
     @Override
