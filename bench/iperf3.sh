@@ -18,6 +18,8 @@ h=bh-$suf
 g=bg-$suf
 lan=bl-$suf
 pids=""
+errlog=$(mktemp)
+json=$(mktemp)
 
 cleanup() {
   for p in $pids; do kill "$p" 2>/dev/null || true; done
@@ -27,6 +29,8 @@ cleanup() {
     ip netns del "$ns" 2>/dev/null || true
   done
   rm -rf "/etc/netns/$h"
+  [ -s "$errlog" ] && { echo "iperf3 errors:"; cat "$errlog"; } >&2
+  rm -f "$errlog" "$json"
 }
 trap cleanup EXIT INT TERM
 
@@ -41,11 +45,15 @@ ip netns exec "$h" iperf3 -s -B 127.0.0.1 -p 5201 >/dev/null 2>&1 &
 pids="$pids $!"
 sleep 0.5
 
-# rate DIRECTION_FLAG -> Gbit/s received, from iperf3's JSON
+# rate DIRECTION_FLAG -> Gbit/s received, from iperf3's JSON (which is tab-indented)
 rate() {
-  ip netns exec "$g" iperf3 -c 10.77.0.254 -p 5201 -t "$secs" -J $1 2>/dev/null \
-    | tr -d '\n ' | sed -n 's/.*"sum_received":{[^}]*"bits_per_second":\([0-9.e+]*\).*/\1/p' \
-    | awk '{ printf "%.2f", $1 / 1e9 }'
+  ip netns exec "$g" iperf3 -c 10.77.0.254 -p 5201 -t "$secs" -J $1 >"$json" 2>&1 || true
+  v=$(tr -d '\n \t' <"$json" | sed -n 's/.*"sum_received":{[^}]*"bits_per_second":\([0-9.e+]*\).*/\1/p')
+  if [ -n "$v" ]; then
+    awk -v b="$v" 'BEGIN { printf "%.2f", b / 1e9 }'
+  else
+    tr -d '\n\t' <"$json" | sed -n 's/.*"error":"\([^"]*\)".*/\1/p' >>"$errlog"
+  fi
 }
 
 run_set() { # NAME
@@ -58,7 +66,7 @@ run_set() { # NAME
 
 printf '%-8s %6s %14s %14s\n' impl mtu "g->h Gbit/s" "h->g Gbit/s"
 
-ip netns exec "$h" "$sluice" -q --netns "$g" -I tap0 --config-net &
+ip netns exec "$h" "$sluice" -q -4 --no-icmp --netns "$g" -I tap0 --config-net &
 spid=$!
 pids="$pids $spid"
 i=0; while ! ip -n "$g" addr show tap0 2>/dev/null | grep -q 10.77.0.1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
@@ -66,7 +74,7 @@ run_set sluice
 kill "$spid"; wait "$spid" 2>/dev/null || true
 
 if command -v pasta >/dev/null 2>&1; then
-  ip netns exec "$h" pasta -q -f --config-net --netns "/run/netns/$g" -I tap0 -t none -u none -T none -U none &
+  ip netns exec "$h" pasta -q -f -4 --config-net --runas 0 --netns "/run/netns/$g" -I tap0 -t none -u none -T none -U none &
   ppid=$!
   pids="$pids $ppid"
   i=0; while ! ip -n "$g" addr show tap0 2>/dev/null | grep -q 10.77.0.1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done

@@ -46,10 +46,10 @@ class FlowsIT {
         bg.start(topo.lan2, "busybox httpd -f -p 80 -h " + www2);
         bg.start(topo.h, "busybox httpd -f -p 127.0.0.1:8081 -h " + www);
         bg.start(topo.h, "busybox httpd -f -p [::1]:8081 -h " + www);
-        bg.start(topo.lan, "socat UDP4-LISTEN:7000,fork,reuseaddr EXEC:cat");
-        bg.start(topo.lan, "socat UDP6-LISTEN:7000,fork,reuseaddr EXEC:cat");
+        bg.start(topo.lan, "socat UDP4-LISTEN:7000,bind=10.99.0.1,fork,reuseaddr EXEC:cat");
+        bg.start(topo.lan, "socat UDP6-LISTEN:7000,bind=[fd99::1],fork,reuseaddr EXEC:cat");
         bg.start(topo.lan, "dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address=10.99.0.1"
-                + " --address=/www.sluice.test/10.99.0.80 --pid-file=" + tmp.resolve("dnsmasq.pid"));
+                + " --address=/www.sluice.test/10.99.0.80 --address=/www.sluice.test/fd99::80 --pid-file=" + tmp.resolve("dnsmasq.pid"));
         bg.start(topo.h, "iperf3 -s -B 127.0.0.1 -p 5201");
         // The guest side of the inbound forwards: a web server and a UDP echo.
         bg.start(topo.g, "busybox httpd -f -p 80 -h " + www);

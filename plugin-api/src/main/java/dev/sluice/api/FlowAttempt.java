@@ -115,11 +115,25 @@ public final class FlowAttempt {
      * @throws IllegalArgumentException if the name cannot be a Linux interface name
      */
     public void bindInterface(String name) {
-        if (name != null && (name.isEmpty() || name.length() > MAX_INTERFACE_NAME || name.equals(".")
-                || name.equals("..") || name.chars().anyMatch(c -> c == '/' || c <= ' ' || c == ':'))) {
+        if (name != null && !isInterfaceName(name)) {
             throw new IllegalArgumentException("not a valid interface name: \"" + name + "\"");
         }
         this.bindInterface = name;
+    }
+
+    /** A plain loop, not a stream: filters call {@link #bindInterface} on the event loop for every flow. */
+    private static boolean isInterfaceName(String name) {
+        int n = name.length();
+        if (n == 0 || n > MAX_INTERFACE_NAME || name.equals(".") || name.equals("..")) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            if (c == '/' || c <= ' ' || c == ':') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

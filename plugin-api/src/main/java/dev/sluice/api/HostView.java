@@ -43,6 +43,20 @@ public interface HostView {
         return addresses().stream().filter(a -> a.interfaceName().equals(interfaceName)).toList();
     }
 
+    /**
+     * Whether the host has a network interface of this name right now, with
+     * or without addresses, up or down: the check to make before binding a
+     * flow to an interface ({@link FlowAttempt#bindInterface(String)}).
+     * Sluice asks the kernel at the time of the call (a system call that does
+     * not block), so an interface created or deleted a moment ago is already
+     * seen as such, and a name that cannot be an interface's is simply
+     * absent. This default, for views without a kernel behind them, answers
+     * from {@link #interfaceNames()}.
+     */
+    default boolean hasInterface(String name) {
+        return name != null && interfaceNames().contains(name);
+    }
+
     /** The names of the interfaces that have at least one address. */
     default Set<String> interfaceNames() {
         Set<String> names = new LinkedHashSet<>();

@@ -39,6 +39,12 @@
  * fast and never block. A filter that throws or returns null rejects the flow
  * (fail-closed); that is logged and counted. See {@link dev.sluice.api.FlowFilter}.
  *
+ * <h2>Frames</h2>
+ * A filter may also implement {@link dev.sluice.api.GuestFrameFilter} to
+ * see the source MAC of every frame the guest sends, and drop frames, before
+ * Sluice handles them. It is optional and per frame, so it must be trivially
+ * cheap; Sluice calls it only when some filter of the chain implements it.
+ *
  * <p>This package depends on the JDK alone and is kept small: types are
  * immutable except the outbound binding of a {@link dev.sluice.api.FlowAttempt}.
  */

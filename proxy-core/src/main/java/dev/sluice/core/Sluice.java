@@ -32,6 +32,7 @@ import dev.sluice.core.host.Netns;
 import dev.sluice.core.host.ResolvConf;
 import dev.sluice.core.host.Tun;
 import dev.sluice.core.l2.Dispatcher;
+import dev.sluice.core.l2.FrameGate;
 import dev.sluice.core.link.FrameHandler;
 import dev.sluice.core.link.GuestLink;
 import dev.sluice.core.link.StreamLink;
@@ -131,7 +132,6 @@ public final class Sluice {
                 hostView.close();
                 throw new ConfigError(e.getMessage(), e);
             }
-            log.info("plugin chain: {}", String.join(" -> ", chain.labels()));
         }
         OutboundGate gate = chain != null ? chain : OutboundGate.ALLOW_ALL;
         InetAddress src4 = fc.outbound().stream().filter(a -> a instanceof Inet4Address).findFirst().orElse(null);
@@ -139,7 +139,7 @@ public final class Sluice {
         gate = DefaultBindingGate.wrap(gate, src4, src6, fc.outboundIf4(), fc.outboundIf6());
         PasstAddressMapper mapper = new PasstAddressMapper(mapping(fc, guest, host));
         FlowBudget budget = new FlowBudget(fc.maxFlows());
-        DeviceBinder binder = DeviceBinder.NETTY;
+        DeviceBinder binder = DeviceBinder.HOST;
 
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         IoEventLoop loop = (IoEventLoop) group.next();
@@ -174,7 +174,8 @@ public final class Sluice {
             }
             SluiceContext ctx = new SluiceContext(guest, state, counters, loop, link, PooledByteBufAllocator.DEFAULT);
             OutboundGate g = gate;
-            runtime = loop.submit(() -> new Runtime(ctx, fc, mapper, g, budget, binder)).get();
+            FrameGate frames = chain != null ? chain.frameGate() : null; // null: no plugin checks frames
+            runtime = loop.submit(() -> new Runtime(ctx, fc, mapper, g, frames, budget, binder)).get();
             Runtime rt = runtime;
             if (!fc.tcpForwards().isEmpty() || !fc.udpForwards().isEmpty()) {
                 PortForwarder fwd = new PortForwarder(ctx, mapper, rt.tcp != null ? rt.tcp::acceptInbound : null,
@@ -246,7 +247,7 @@ public final class Sluice {
             }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             if (chain != null) {
-                log.info("plugins: {}", chain.summary());
+                log.info("{}", chain.summary());
                 chain.close();
             }
             if (hostView != null) {
@@ -275,11 +276,12 @@ public final class Sluice {
         final FlowBudget budget;
         PortForwarder forwarder;
 
-        Runtime(SluiceContext ctx, FlowConfig fc, PasstAddressMapper mapper, OutboundGate gate, FlowBudget budget,
-                DeviceBinder binder) {
+        Runtime(SluiceContext ctx, FlowConfig fc, PasstAddressMapper mapper, OutboundGate gate, FrameGate frames,
+                FlowBudget budget, DeviceBinder binder) {
             this.budget = budget;
             dispatcher = new Dispatcher(ctx);
-            tcp = fc.noTcp() ? null : new TcpFlows(ctx, mapper, gate, budget, TcpSettings.defaults(), binder::bind);
+            dispatcher.setFrameFilter(frames);
+            tcp = fc.noTcp() ? null : new TcpFlows(ctx, mapper, gate, budget, TcpSettings.defaults(), binder);
             udp = fc.noUdp() ? null : new UdpFlows(ctx, mapper, gate, budget,
                     new UdpSettings(UdpSettings.DEFAULT_IDLE_TIMEOUT, binder));
             icmp = fc.noIcmp() ? null : new IcmpFlows(ctx, mapper, gate, budget,
@@ -320,7 +322,7 @@ public final class Sluice {
                     + " udp=" + (udp != null ? udp.activeFlows() : 0)
                     + " icmp=" + (icmp != null ? icmp.activeFlows() : 0)
                     + " budget=" + budget.used() + "/" + budget.max()
-                    + (chain != null ? "; plugins: " + chain.summary() : "");
+                    + (chain != null ? "; " + chain.summary() : "");
         }
 
         void close() {
@@ -350,7 +352,11 @@ public final class Sluice {
 
     private static void addForwards(List<PortForward> out, Protocol proto, List<PortSpec> specs) {
         for (PortSpec spec : specs) {
-            int[] ports = spec.hostPorts();
+            // "all" binds what is free at startup; publish every port it may
+            // cover (excludes left out): isolation errs on the closed side.
+            int[] ports = spec.isAll()
+                    ? java.util.stream.IntStream.rangeClosed(1, 65535).filter(p -> !spec.isExcluded(p)).toArray()
+                    : spec.hostPorts();
             int i = 0;
             while (i < ports.length) {
                 int j = i;

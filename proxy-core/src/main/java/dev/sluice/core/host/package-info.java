@@ -6,7 +6,8 @@
  * concern: {@link dev.sluice.core.host.Netns} (setns on a throw-away thread),
  * {@link dev.sluice.core.host.Tun}, {@link dev.sluice.core.host.LinkConfig}
  * (rtnetlink writes), {@link dev.sluice.core.host.SocketOptions},
- * {@link dev.sluice.core.host.PingSocket}. All libc access goes through the
+ * {@link dev.sluice.core.host.PingSocket}, {@link dev.sluice.core.host.InterfaceIndex}
+ * (does a link exist now). All libc access goes through the
  * package-private {@code Native.LibC} (jnr-ffi, raw addresses of direct buffers, so
  * hot-path calls allocate nothing). This package decides nothing: which
  * address the guest gets, or which interface a flow uses, is for the callers.

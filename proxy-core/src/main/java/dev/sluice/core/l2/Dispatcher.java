@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The guest's frames enter here: Ethernet is checked, the guest's MAC is
- * learned, and each frame goes to the ARP, NDP, DHCP or DHCPv6 responder or,
+ * The guest's frames enter here: Ethernet is checked, the optional
+ * {@link FrameGate} (plugins' frame checks) is asked about the source MAC,
+ * the guest's MAC is learned, and each frame goes to the ARP, NDP, DHCP or DHCPv6 responder or,
  * with validated IP headers, to the TCP, UDP or ICMP handler of the flow
  * layer. Whatever cannot be handled is dropped and counted, never thrown.
  *
@@ -29,6 +30,13 @@ import org.slf4j.LoggerFactory;
  * multicast and broadcast IP beyond DHCP and NDP (nothing on the host side
  * would take it), MLD, and whatever a disabled service or a missing
  * handler would have taken.
+ *
+ * <p>MAC learning: the guest's MAC is taken from {@code -M}, or else from the
+ * source of the first unicast frame (not Sluice's own MAC). A later frame
+ * from another unicast MAC is taken for a new guest on the link (a restarted
+ * QEMU) and its MAC replaces the old one, unless the frame gate refused it:
+ * frames the gate drops are never learned from, so a gate that admits only
+ * the first MAC keeps the learned MAC the first one.
  *
  * <p>View objects are owned by the dispatcher and reused; nothing is
  * allocated per frame. Event loop only.
@@ -48,6 +56,7 @@ public final class Dispatcher implements FrameHandler {
     private final int addr4;
     private final int mask4;
     private long learnedMac;
+    private FrameGate frameGate;
 
     private L4Handler tcp;
     private L4Handler udp;
@@ -61,6 +70,7 @@ public final class Dispatcher implements FrameHandler {
     private final Icmpv6Message icmp6View = new Icmpv6Message();
 
     private final Counter ethBad;
+    private final Counter ethFiltered;
     private final Counter vlanDropped;
     private final Counter notForUs;
     private final Counter unknownType;
@@ -101,6 +111,7 @@ public final class Dispatcher implements FrameHandler {
         this.mask4 = Addrs.mask4(cfg.prefix4());
         Counters c = ctx.counters();
         this.ethBad = c.get("eth.bad");
+        this.ethFiltered = c.get("eth.filtered");
         this.vlanDropped = c.get("eth.vlan_dropped");
         this.notForUs = c.get("eth.not_for_us");
         this.unknownType = c.get("eth.unknown_type");
@@ -140,6 +151,15 @@ public final class Dispatcher implements FrameHandler {
         this.icmp6 = h;
     }
 
+    /**
+     * Installs the check every guest frame's source MAC must pass before
+     * anything else happens to the frame; null (the default) checks nothing.
+     * Set before frames flow, or on the loop.
+     */
+    public void setFrameFilter(FrameGate gate) {
+        this.frameGate = gate;
+    }
+
     public NdpResponder ndp() {
         return ndp;
     }
@@ -165,11 +185,16 @@ public final class Dispatcher implements FrameHandler {
             ethBad.inc();
             return;
         }
+        long src = eth.src();
+        FrameGate gate = frameGate;
+        if (gate != null && !gate.acceptSourceMac(src)) {
+            ethFiltered.inc();
+            return;
+        }
         if (eth.isVlanTagged()) {
             vlanDropped.inc();
             return;
         }
-        long src = eth.src();
         if (!macFixed && src != learnedMac && src != ourMac && src != 0 && !Mac.isMulticast(src)) {
             learnedMac = src;
             ctx.guestState().learnMac(src);

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,14 @@ import org.slf4j.LoggerFactory;
  * {@code chain.audit-suppressed} holds the total, and {@link #flush()} (at
  * exit) reports what is still pending. The key table is bounded (LRU), so a
  * guest scanning the internet costs memory only up to {@code maxKeys}.
+ *
+ * <p>Frames a plugin's frame hook drops are audited the same way, keyed by
+ * (plugin, source MAC):
+ * <pre>
+ * DROP frame src=02:00:00:00:00:60 plugin=guest-addr reason="source MAC 02:00:00:00:00:60 is not the guest's"
+ * </pre>
+ * A guest may send such frames at line rate, so that path allocates nothing
+ * unless it writes a line or meets a new key.
  *
  * <p>Event loop only: no locks. The formatting work is done only for lines
  * that are written.
@@ -45,6 +54,27 @@ final class AuditLog {
     private record Key(String plugin, InetSocketAddress destination) {
     }
 
+    /** (plugin, source MAC); mutable so one instance can probe the table without allocating. */
+    private static final class MacKey {
+        String plugin;
+        long mac;
+
+        MacKey(String plugin, long mac) {
+            this.plugin = plugin;
+            this.mac = mac;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof MacKey k && k.mac == mac && k.plugin.equals(plugin);
+        }
+
+        @Override
+        public int hashCode() {
+            return plugin.hashCode() * 31 + Long.hashCode(mac);
+        }
+    }
+
     private static final class Bucket {
         long tokens;
         long refilledAt;
@@ -56,7 +86,8 @@ final class AuditLog {
     private final long intervalNanos;
     private final LongSupplier clock;
     private final Counters.Counter suppressedTotal;
-    private final Map<Key, Bucket> buckets;
+    private final Map<Object, Bucket> buckets;
+    private final MacKey probe = new MacKey("", 0);
 
     AuditLog(Counters counters) {
         this(slf4jSink(), counters, DEFAULT_BURST, DEFAULT_INTERVAL_NANOS, System::nanoTime, DEFAULT_MAX_KEYS);
@@ -73,7 +104,7 @@ final class AuditLog {
         this.suppressedTotal = counters.get("chain.audit-suppressed");
         this.buckets = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Key, Bucket> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Object, Bucket> eldest) {
                 // Its held-back count stays in the total counter.
                 return size() > maxKeys;
             }
@@ -92,14 +123,47 @@ final class AuditLog {
      */
     void record(String action, FlowProtocol proto, InetSocketAddress src, InetSocketAddress dst,
                 InetSocketAddress mapped, String plugin, String reason) {
-        long now = clock.getAsLong();
         Key key = new Key(plugin, dst);
+        Bucket b = take(key, key);
+        if (b == null) {
+            return;
+        }
+        write(format(action, proto, src, dst, mapped, plugin, reason), b);
+    }
+
+    /**
+     * Records one frame a plugin's frame hook dropped, or counts it as
+     * suppressed. Allocates only when it writes a line or meets a new
+     * (plugin, MAC) pair.
+     *
+     * @param reason asked for the reason only when a line is written
+     */
+    void recordFrame(String action, String plugin, long sourceMac, LongFunction<String> reason) {
+        probe.plugin = plugin;
+        probe.mac = sourceMac;
+        Bucket b = take(probe, null);
+        if (b == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(128).append(action).append(" frame src=")
+                .append(CoreGuestView.format(sourceMac)).append(" plugin=").append(plugin).append(" reason=\"");
+        appendEscaped(sb, reason.apply(sourceMac));
+        write(sb.append('"'), b);
+    }
+
+    /**
+     * The key's bucket with a token taken, or null when it has none left (the
+     * line is then counted as suppressed). A new key is stored as
+     * {@code stored}, or as a copy of the probe when that is null.
+     */
+    private Bucket take(Object key, Object stored) {
+        long now = clock.getAsLong();
         Bucket b = buckets.get(key);
         if (b == null) {
             b = new Bucket();
             b.tokens = burst;
             b.refilledAt = now;
-            buckets.put(key, b);
+            buckets.put(stored != null ? stored : new MacKey(probe.plugin, probe.mac), b);
         } else {
             long elapsed = now - b.refilledAt;
             if (elapsed >= intervalNanos) {
@@ -116,10 +180,13 @@ final class AuditLog {
         if (b.tokens == 0) {
             b.suppressed++;
             suppressedTotal.inc();
-            return;
+            return null;
         }
         b.tokens--;
-        StringBuilder sb = format(action, proto, src, dst, mapped, plugin, reason);
+        return b;
+    }
+
+    private void write(StringBuilder sb, Bucket b) {
         if (b.suppressed > 0) {
             sb.append(" suppressed=").append(b.suppressed);
             b.suppressed = 0;
@@ -129,13 +196,19 @@ final class AuditLog {
 
     /** Writes one line per key that still has held-back lines, then forgets them. At exit. */
     void flush() {
-        for (Map.Entry<Key, Bucket> e : buckets.entrySet()) {
+        for (Map.Entry<Object, Bucket> e : buckets.entrySet()) {
             Bucket b = e.getValue();
             if (b.suppressed > 0) {
-                StringBuilder sb = new StringBuilder(96).append("SUPPRESSED plugin=").append(e.getKey().plugin())
-                        .append(" dst=");
-                AddressText.append(sb, e.getKey().destination()).append(" suppressed=").append(b.suppressed);
-                sink.line(sb.toString());
+                StringBuilder sb = new StringBuilder(96);
+                if (e.getKey() instanceof Key k) {
+                    sb.append("SUPPRESSED plugin=").append(k.plugin()).append(" dst=");
+                    AddressText.append(sb, k.destination());
+                } else {
+                    MacKey k = (MacKey) e.getKey();
+                    sb.append("SUPPRESSED frame plugin=").append(k.plugin).append(" src=")
+                            .append(CoreGuestView.format(k.mac));
+                }
+                sink.line(sb.append(" suppressed=").append(b.suppressed).toString());
                 b.suppressed = 0;
             }
         }

@@ -11,7 +11,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
-/** The SPI's {@link GuestView} over the address plan and what was learned about the guest. */
+/**
+ * The SPI's {@link GuestView} over the address plan and what was learned about
+ * the guest. Prefix lengths and the SLAAC flag follow what the L2 services
+ * really tell the guest: DHCP gives {@code prefix4}; router advertisements
+ * (NDP and RA on) carry {@code addr6/prefix6}, autonomous only for a /64.
+ */
 final class CoreGuestView implements GuestView {
     private final GuestState state;
     private final Optional<Inet4Address> address4;
@@ -19,6 +24,9 @@ final class CoreGuestView implements GuestView {
     private final Optional<Inet4Address> gateway4;
     private final Optional<Inet6Address> gateway6;
     private final List<InetAddress> assigned;
+    private final int prefix4;
+    private final int prefix6;
+    private final boolean slaac;
     private volatile MacText mac = new MacText(0, Optional.empty());
 
     private record MacText(long mac, Optional<String> text) {
@@ -34,6 +42,10 @@ final class CoreGuestView implements GuestView {
         address4.ifPresent(a::add);
         address6.ifPresent(a::add);
         this.assigned = List.copyOf(a);
+        this.prefix4 = address4.isPresent() ? config.prefix4() : 0;
+        this.prefix6 = address6.isPresent() ? config.prefix6() : 0;
+        // NdpResponder advertises the prefix autonomous only when it is a /64.
+        this.slaac = address6.isPresent() && config.ndp() && config.ra() && config.prefix6() == 64;
     }
 
     @Override
@@ -71,6 +83,26 @@ final class CoreGuestView implements GuestView {
             mac = m;
         }
         return m.text();
+    }
+
+    @Override
+    public long macAsLong() {
+        return state.mac();
+    }
+
+    @Override
+    public int prefixLength4() {
+        return prefix4;
+    }
+
+    @Override
+    public int prefixLength6() {
+        return prefix6;
+    }
+
+    @Override
+    public boolean slaac() {
+        return slaac;
     }
 
     static String format(long mac) {

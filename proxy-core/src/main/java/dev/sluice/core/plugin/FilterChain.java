@@ -3,6 +3,7 @@ package dev.sluice.core.plugin;
 import dev.sluice.api.FilterContext;
 import dev.sluice.api.FlowAttempt;
 import dev.sluice.api.FlowFilter;
+import dev.sluice.api.GuestFrameFilter;
 import dev.sluice.api.GuestView;
 import dev.sluice.api.HostView;
 import dev.sluice.api.InstanceInfo;
@@ -15,11 +16,13 @@ import dev.sluice.core.Counters;
 import dev.sluice.core.flow.FlowProtocol;
 import dev.sluice.core.flow.GateDecision;
 import dev.sluice.core.flow.OutboundGate;
+import dev.sluice.core.l2.FrameGate;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +41,18 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #decide} runs on the event loop and takes no locks. A plugin named
  * twice gets labels {@code name}, {@code name#2}, ... in counters and logs.
  *
+ * <p>Frames: filters that also implement {@link GuestFrameFilter} are asked,
+ * in chain order, about the source MAC of every guest frame through
+ * {@link #frameGate()}, which the L2 dispatcher consults before anything else
+ * ({@code Dispatcher.setFrameFilter}). The first hook that refuses drops the
+ * frame, counted ({@code plugin.LABEL.frames-dropped}) and audited like a
+ * dropped flow; a hook that throws drops it too (fail-closed, counted as an
+ * error). When no filter implements the hook there is no gate at all, so
+ * frames cost nothing.
+ *
  * <p>Counters, per label: {@code plugin.LABEL.accepted}, {@code .rejected},
- * {@code .dropped}, {@code .errors}; and {@code chain.undecided},
+ * {@code .dropped}, {@code .errors}, and for frame hooks
+ * {@code .frames-dropped}; and {@code chain.undecided},
  * {@code chain.audit-suppressed}.
  */
 public final class FilterChain implements OutboundGate, AutoCloseable {
@@ -62,6 +75,11 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
         final Counters.Counter dropped;
         final Counters.Counter errors;
         boolean failureLogged;
+        /** The filter as a frame hook, or null when it is not one. */
+        final GuestFrameFilter frames;
+        final Counters.Counter framesDropped;
+        final LongFunction<String> frameReason;
+        boolean frameFailureLogged;
 
         Stage(String label, FlowFilter filter, ClassLoader loader, Counters counters) {
             this.label = label;
@@ -71,6 +89,22 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
             this.rejected = counters.get("plugin." + label + ".rejected");
             this.dropped = counters.get("plugin." + label + ".dropped");
             this.errors = counters.get("plugin." + label + ".errors");
+            this.frames = filter instanceof GuestFrameFilter g ? g : null;
+            this.framesDropped = frames != null ? counters.get("plugin." + label + ".frames-dropped") : null;
+            this.frameReason = frames != null ? this::frameReason : null;
+        }
+
+        /** The plugin's reason for the audit line; runs inside the hook's context class loader. */
+        private String frameReason(long mac) {
+            try {
+                String r = frames.sourceMacDropReason(mac);
+                if (r != null && !r.isBlank()) {
+                    return r;
+                }
+            } catch (RuntimeException | LinkageError e) {
+                // the frame is dropped anyway: fall back to a neutral reason
+            }
+            return "source MAC " + CoreGuestView.format(mac) + " is not accepted";
         }
     }
 
@@ -84,12 +118,22 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
     }
 
     private final Stage[] stages;
+    private final Stage[] frameStages;
+    private final FrameGate frameGate;
     private final AuditLog audit;
     private final Counters.Counter undecided;
     private boolean closed;
 
     private FilterChain(Stage[] stages, AuditLog audit, Counters counters) {
         this.stages = stages;
+        List<Stage> f = new ArrayList<>();
+        for (Stage s : stages) {
+            if (s.frames != null) {
+                f.add(s);
+            }
+        }
+        this.frameStages = f.toArray(Stage[]::new);
+        this.frameGate = frameStages.length == 0 ? null : this::acceptFrame;
         this.audit = audit;
         this.undecided = counters.get("chain.undecided");
     }
@@ -230,6 +274,60 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
         return accept(attempt);
     }
 
+    /**
+     * The per-frame check of the filters that implement
+     * {@link GuestFrameFilter}, for {@code Dispatcher.setFrameFilter}; null
+     * when none does (then nothing needs checking per frame).
+     */
+    public FrameGate frameGate() {
+        return frameGate;
+    }
+
+    /** Whether a guest frame from {@code mac} may enter: asks the frame hooks in chain order. Event loop only. */
+    private boolean acceptFrame(long mac) {
+        Thread thread = Thread.currentThread();
+        ClassLoader saved = thread.getContextClassLoader();
+        try {
+            for (Stage s : frameStages) {
+                boolean ok;
+                try {
+                    if (thread.getContextClassLoader() != s.loader) {
+                        thread.setContextClassLoader(s.loader);
+                    }
+                    ok = s.frames.acceptSourceMac(mac);
+                } catch (Throwable e) {
+                    if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+                        throw (VirtualMachineError) e;
+                    }
+                    frameFailed(s, mac, e);
+                    return false;
+                }
+                if (!ok) {
+                    s.framesDropped.inc();
+                    audit.recordFrame("DROP", s.label, mac, s.frameReason);
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            if (thread.getContextClassLoader() != saved) {
+                thread.setContextClassLoader(saved);
+            }
+        }
+    }
+
+    private void frameFailed(Stage s, long mac, Throwable e) {
+        s.errors.inc();
+        String reason = "plugin failed: " + e.getClass().getSimpleName();
+        if (!s.frameFailureLogged) {
+            s.frameFailureLogged = true;
+            log.error("plugin {} failed checking a guest frame from {}, which is dropped (fail-closed); later failures"
+                    + " of this plugin are only counted (plugin.{}.errors) and audited", s.label,
+                    CoreGuestView.format(mac), s.label, e);
+        }
+        audit.recordFrame("DROP", s.label, mac, m -> reason);
+    }
+
     private static GateDecision accept(FlowAttempt a) {
         if (a.bindInterface() == null && a.bindSource() == null) {
             return GateDecision.ACCEPT;
@@ -271,7 +369,11 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
                     .append(" accepted=").append(s.accepted.value())
                     .append(" rejected=").append(s.rejected.value())
                     .append(" dropped=").append(s.dropped.value())
-                    .append(" errors=").append(s.errors.value()).append(';');
+                    .append(" errors=").append(s.errors.value());
+            if (s.framesDropped != null) {
+                sb.append(" frames-dropped=").append(s.framesDropped.value());
+            }
+            sb.append(';');
         }
         sb.append(" undecided=").append(undecided.value())
                 .append("; audit lines suppressed=").append(audit.suppressedTotal());

@@ -160,6 +160,16 @@ public final class LiveHostView implements HostView, AutoCloseable {
         return snapshot.set();
     }
 
+    /**
+     * The kernel's answer now ({@code if_nametoindex} in this thread's
+     * namespace), not the polled snapshot: a link deleted a moment ago is
+     * already gone, and links without addresses count.
+     */
+    @Override
+    public boolean hasInterface(String name) {
+        return dev.sluice.core.host.InterfaceIndex.exists(name);
+    }
+
     @Override
     public long generation() {
         return snapshot.generation();

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
  * {@code =} continues the previous value, so lists need no quoting:
  * {@code deny-port:ports=22,2222,mode=drop} gives {@code ports="22,2222"} and
  * {@code mode="drop"}. Values may be empty ({@code key=}); keys may not repeat.
+ * Keys may be addresses or prefixes ({@code 10.99.0.0/24=eth1,fd99::/64=eth1}).
  *
  * @param name    the plugin's name
  * @param options the options in the order given (unmodifiable)
@@ -21,7 +22,8 @@ import java.util.regex.Pattern;
 public record PluginSpec(String name, Map<String, String> options) {
     /** What plugin names look like; providers with other names are refused at discovery. */
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]*");
-    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    /** Keys may also hold ':' and '/' so that an address or prefix can be one ({@code 10.99.0.0/24=eth1}, {@code fd99::/64=eth1}). */
+    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9:][A-Za-z0-9._:/-]*");
 
     public PluginSpec {
         Objects.requireNonNull(name, "name");
@@ -69,7 +71,7 @@ public record PluginSpec(String name, Map<String, String> options) {
                     throw bad(spec, "option without a name in \"" + item + "\"");
                 }
                 if (!KEY.matcher(key).matches()) {
-                    throw bad(spec, "\"" + key + "\" is not an option name (letters, digits, '.', '_', '-')");
+                    throw bad(spec, "\"" + key + "\" is not an option name (letters, digits, '.', '_', '-', ':', '/')");
                 }
                 if (options.containsKey(key)) {
                     throw bad(spec, "option \"" + key + "\" is given twice");

@@ -220,6 +220,62 @@ class DispatcherTest {
         assertEquals(0x020000000001L, env.ctx.guestState().mac());
     }
 
+    /** {@code f} with its Ethernet source replaced by {@code mac}. */
+    private static byte[] withSource(byte[] f, long mac) {
+        byte[] c = f.clone();
+        for (int i = 0; i < 6; i++) {
+            c[6 + i] = (byte) (mac >>> (40 - 8 * i));
+        }
+        return c;
+    }
+
+    @Test
+    void withoutAGateANewSourceMacIsANewGuest() {
+        byte[] req = Pcap.first("frames/arp.pcap", arp(1));
+        feed(req);
+        feed(withSource(req, 0x020000000060L));
+        assertEquals(0x020000000060L, env.ctx.guestState().mac(), "the latest MAC, as after a QEMU restart");
+        assertEquals(2, env.link.drain().size());
+        assertEquals(0, env.counter("eth.filtered"));
+    }
+
+    @Test
+    void theFrameGateIsAskedFirstAndRefusedFramesAreNeverLearnedFrom() {
+        List<Long> asked = new ArrayList<>();
+        // What guest-addr's mac=enforce does: while the MAC is unknown any unicast source may
+        // become it; once known, only it passes.
+        d.setFrameFilter(mac -> {
+            asked.add(mac);
+            long known = env.ctx.guestState().mac();
+            return known == 0 ? mac != 0 && (mac >>> 40 & 1) == 0 : mac == known;
+        });
+        byte[] req = Pcap.first("frames/arp.pcap", arp(1));
+        feed(withSource(req, 0x030000000001L));        // multicast source: refused, not learned
+        assertEquals(0, env.ctx.guestState().mac());
+        feed(req);                                      // the first acceptable frame: learned
+        assertEquals(GUEST_MAC, env.ctx.guestState().mac());
+        assertEquals(1, env.link.drain().size());
+        feed(withSource(req, 0x020000000060L));         // another MAC: dropped before ARP and learning
+        assertEquals(GUEST_MAC, env.ctx.guestState().mac(), "still the first MAC, not the latest");
+        assertEquals(0, env.link.drain().size());
+        byte[] tagged = new byte[req.length + 4];       // asked even before the VLAN check
+        System.arraycopy(withSource(req, 0x020000000060L), 0, tagged, 0, 12);
+        tagged[12] = (byte) 0x81;
+        System.arraycopy(req, 12, tagged, 16, req.length - 12);
+        feed(tagged);
+        feed(new byte[13]);                             // too short to have a source: never asked
+        assertEquals(List.of(0x030000000001L, GUEST_MAC, 0x020000000060L, 0x020000000060L), asked);
+        assertEquals(3, env.counter("eth.filtered"));
+        assertEquals(0, env.counter("eth.vlan_dropped"));
+        assertEquals(1, env.counter("eth.bad"));
+        feed(req);
+        assertEquals(1, env.link.drain().size(), "the guest's own MAC still gets answers");
+
+        d.setFrameFilter(null);
+        feed(withSource(req, 0x020000000060L));
+        assertEquals(0x020000000060L, env.ctx.guestState().mac(), "no gate: learning as before");
+    }
+
     @Test
     void framesForOtherMacsAndUnknownTypesAreDropped() {
         handlers();

@@ -88,4 +88,34 @@ class AuditLogTest {
         assertTrue(l.endsWith("x...\""), l);
         assertEquals(-1, l.indexOf('\n'));
     }
+
+    @Test
+    void framesAreRateLimitedPerPluginAndMacAndFlushed() {
+        AuditLog a = log(2, 100);
+        List<Long> asked = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            a.recordFrame("DROP", "p", 0x020000000060L, m -> {
+                asked.add(m);
+                return "not \"ours\"";
+            });
+        }
+        a.recordFrame("DROP", "p", 0x020000000061L, m -> "other");
+        a.recordFrame("DROP", "q", 0x020000000060L, m -> "other plugin");
+        // a flow line for the same plugin keeps its own bucket
+        reject(a, "p", 22);
+        assertEquals(List.of(
+                "DROP frame src=02:00:00:00:00:60 plugin=p reason=\"not \\\"ours\\\"\"",
+                "DROP frame src=02:00:00:00:00:60 plugin=p reason=\"not \\\"ours\\\"\"",
+                "DROP frame src=02:00:00:00:00:61 plugin=p reason=\"other\"",
+                "DROP frame src=02:00:00:00:00:60 plugin=q reason=\"other plugin\""), lines.subList(0, 4));
+        assertEquals(5, lines.size());
+        assertEquals(List.of(0x020000000060L, 0x020000000060L), asked, "the reason is built only for written lines");
+        assertEquals(3, a.suppressedTotal());
+        now += 10 * SECOND;
+        a.recordFrame("DROP", "p", 0x020000000060L, m -> "again");
+        assertTrue(lines.get(5).endsWith("reason=\"again\" suppressed=3"), lines.get(5));
+        a.recordFrame("DROP", "p", 0x020000000060L, m -> "again");
+        a.flush();
+        assertEquals("SUPPRESSED frame plugin=p src=02:00:00:00:00:60 suppressed=1", lines.get(lines.size() - 1));
+    }
 }

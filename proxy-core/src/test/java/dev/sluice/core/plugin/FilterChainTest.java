@@ -3,6 +3,7 @@ package dev.sluice.core.plugin;
 import static dev.sluice.core.plugin.TestEnv.ip;
 import static dev.sluice.core.plugin.TestEnv.sa;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,6 +18,7 @@ import dev.sluice.api.Verdict;
 import dev.sluice.core.Counters;
 import dev.sluice.core.flow.FlowProtocol;
 import dev.sluice.core.flow.GateDecision;
+import dev.sluice.core.l2.FrameGate;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -217,6 +219,104 @@ class FilterChainTest {
         c.close();
         assertEquals(1, reject.closed);
         assertEquals("SUPPRESSED plugin=reject dst=10.77.0.254:22 suppressed=2", lines.get(1));
+    }
+
+    private FilterChain frameChain(PluginCatalog cat, String... specs) {
+        AuditLog log = new AuditLog(audit::add, counters, 2, 1_000_000_000L, () -> 0L, 100);
+        return FilterChain.build(cat, List.of(specs).stream().map(PluginSpec::parse).toList(),
+                TestEnv.env(counters), log);
+    }
+
+    @Test
+    void noFrameGateUnlessAFilterAsksForIt() {
+        assertNull(chain().frameGate());
+        assertNull(chain("pass", "reject").frameGate());
+    }
+
+    @Test
+    void frameHooksAreAskedInOrderAndTheFirstRefusalDropsCountsAndAudits() {
+        TestEnv.Frames only60 = new TestEnv.Frames("only60", m -> m == 0x020000000060L);
+        TestEnv.Frames all = new TestEnv.Frames("all", m -> true);
+        FilterChain c = frameChain(PluginCatalog.of(only60, all, pass), "pass", "all", "only60");
+        FrameGate gate = c.frameGate();
+        assertTrue(gate.acceptSourceMac(0x020000000060L));
+        assertEquals(1, all.calls);
+        assertEquals(1, only60.calls);
+        for (int i = 0; i < 3; i++) {
+            assertFalse(gate.acceptSourceMac(0x020000000061L));
+        }
+        assertEquals(4, all.calls);
+        assertEquals(4, only60.calls);
+        assertEquals(3L, counters.snapshot().get("plugin.only60.frames-dropped"));
+        assertNull(counters.snapshot().get("plugin.all.frames-dropped"));
+        assertEquals(List.of("DROP frame src=02:00:00:00:00:61 plugin=only60 reason=\"only60 refuses 02:00:00:00:00:61\"",
+                "DROP frame src=02:00:00:00:00:61 plugin=only60 reason=\"only60 refuses 02:00:00:00:00:61\""), audit);
+        assertTrue(c.summary().contains("only60 accepted=0 rejected=0 dropped=0 errors=0 frames-dropped=3;"), c.summary());
+        assertTrue(c.summary().contains("pass accepted=0 rejected=0 dropped=0 errors=0;"), c.summary());
+        assertTrue(c.summary().endsWith("audit lines suppressed=1"), c.summary());
+
+        TestEnv.Frames none = new TestEnv.Frames("none", m -> false);
+        FrameGate first = frameChain(PluginCatalog.of(none, all), "none", "all").frameGate();
+        all.calls = 0;
+        assertFalse(first.acceptSourceMac(0x020000000060L));
+        assertEquals(0, all.calls, "later hooks are not asked once one refused");
+    }
+
+    @Test
+    void aThrowingFrameHookDropsTheFrameIsCountedAndLoggedOnce() {
+        TestEnv.Frames boomFrames = new TestEnv.Frames("boom-frames", m -> {
+            throw new IllegalStateException("frame bug");
+        });
+        FrameGate gate = frameChain(PluginCatalog.of(boomFrames), "boom-frames").frameGate();
+        ClassLoader before = Thread.currentThread().getContextClassLoader();
+        String err = captureStderr(() -> {
+            assertFalse(gate.acceptSourceMac(0x020000000060L));
+            assertFalse(gate.acceptSourceMac(0x020000000060L));
+        });
+        assertSame(before, Thread.currentThread().getContextClassLoader());
+        assertEquals(2L, counters.snapshot().get("plugin.boom-frames.errors"));
+        assertNull(counters.snapshot().get("plugin.boom-frames.frames-dropped"));
+        assertEquals(1, occurrences(err, "plugin boom-frames failed checking a guest frame from 02:00:00:00:00:60"), err);
+        assertEquals(1, occurrences(err, "java.lang.IllegalStateException: frame bug"), err);
+        assertEquals(List.of("DROP frame src=02:00:00:00:00:60 plugin=boom-frames reason=\"plugin failed: IllegalStateException\"",
+                "DROP frame src=02:00:00:00:00:60 plugin=boom-frames reason=\"plugin failed: IllegalStateException\""),
+                audit);
+    }
+
+    @Test
+    void guestViewCarriesPrefixesSlaacAndTheLearnedMac() {
+        TestEnv.Frames f = new TestEnv.Frames("f", m -> true);
+        PluginEnvironment env = TestEnv.env(counters);
+        FilterChain.build(PluginCatalog.of(f), List.of(PluginSpec.parse("f")), env);
+        dev.sluice.api.GuestView g = f.lastContext.guest();
+        assertEquals(24, g.prefixLength4());
+        assertEquals(64, g.prefixLength6());
+        assertTrue(g.slaac());
+        assertTrue(g.inPrefix6(ip("fd77::1234")));
+        assertFalse(g.inPrefix6(ip("fd78::50")));
+        assertEquals(0x0a0b0c0d0e0fL, g.macAsLong());
+        env.guestState().learnMac(0x020000000060L);
+        assertEquals(0x020000000060L, g.macAsLong(), "live, not a copy");
+        assertEquals(Optional.of("02:00:00:00:00:60"), g.mac());
+
+        // No router advertisements, or a prefix that is not a /64: no SLAAC.
+        dev.sluice.core.GuestConfig c = TestEnv.guestConfig();
+        for (dev.sluice.core.GuestConfig noSlaac : new dev.sluice.core.GuestConfig[] {
+                new dev.sluice.core.GuestConfig(c.ourMac(), 0, c.mtu(), true, c.addr4(), 16, c.gw4(), c.dns4(), true,
+                        c.addr6(), 64, c.gw6(), c.routerLl6(), c.dns6(), c.search(), true, true, true, false),
+                new dev.sluice.core.GuestConfig(c.ourMac(), 0, c.mtu(), true, c.addr4(), 16, c.gw4(), c.dns4(), true,
+                        c.addr6(), 80, c.gw6(), c.routerLl6(), c.dns6(), c.search(), true, true, true, true)}) {
+            dev.sluice.api.GuestView v = new CoreGuestView(noSlaac, new dev.sluice.core.GuestState(0));
+            assertFalse(v.slaac());
+            assertEquals(16, v.prefixLength4());
+            assertEquals(0, v.macAsLong());
+        }
+        dev.sluice.core.GuestConfig v4only = new dev.sluice.core.GuestConfig(c.ourMac(), 0, c.mtu(), true, c.addr4(),
+                24, c.gw4(), c.dns4(), false, null, 0, null, null, List.of(), List.of(), true, true, true, true);
+        dev.sluice.api.GuestView v = new CoreGuestView(v4only, new dev.sluice.core.GuestState(0));
+        assertEquals(0, v.prefixLength6());
+        assertFalse(v.slaac());
+        assertFalse(v.inPrefix6(ip("fd77::50")));
     }
 
     static String captureStderr(Runnable r) {

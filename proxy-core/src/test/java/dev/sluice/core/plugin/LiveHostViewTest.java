@@ -104,4 +104,14 @@ class LiveHostViewTest {
         assertEquals("1:2:3:4:5:6:7:8", AddressText.toString(ip("1:2:3:4:5:6:7:8")));
         assertEquals("10.0.2.15", AddressText.toString(ip("10.0.2.15")));
     }
+
+    @Test
+    void interfaceExistenceComesFromTheKernelNotTheList() {
+        LiveHostView empty = new LiveHostView(List.of(), null);
+        assertTrue(empty.hasInterface("lo")); // in no list, but every namespace has it
+        LiveHostView stale = new LiveHostView(List.of(new HostAddress("sluice-gone0", 9, ip("10.77.0.1"), 24)), null);
+        assertFalse(stale.hasInterface("sluice-gone0")); // listed, but the kernel has no such link
+        assertFalse(stale.hasInterface("bad/name"));
+        assertFalse(stale.hasInterface(null));
+    }
 }

@@ -22,6 +22,9 @@ class PluginSpecTest {
         "x:k=a=b,c                              | x           | k=a=b,c",
         "no-map-host                            | no-map-host | -",
         "a.b_c-9:K.e_y-1=v                      | a.b_c-9     | K.e_y-1=v",
+        "outbound-if:10.99.0.0/24=dum0,default4=eth0          | outbound-if | 10.99.0.0/24=dum0;default4=eth0",
+        "outbound-if:fd99::/64=dum0@fd66::1,10.9.0.1=e@10.6.0.1 | outbound-if | fd99::/64=dum0@fd66::1;10.9.0.1=e@10.6.0.1",
+        "outbound-if:::1=lo                     | outbound-if | ::1=lo",
     })
     void parses(String spec, String name, String options) {
         PluginSpec p = PluginSpec.parse(spec);
@@ -49,7 +52,8 @@ class PluginSpecTest {
         "deny-port:ports=22,,80   | empty option between commas",
         "deny-port:ports=22,      | empty option between commas",
         "deny-port:a=1,a=2        | option \"a\" is given twice",
-        "deny-port:p o=1          | \"p o\" is not an option name (letters, digits, '.', '_', '-')",
+        "deny-port:p o=1          | \"p o\" is not an option name (letters, digits, '.', '_', '-', ':', '/')",
+        "deny-port:/24=x          | \"/24\" is not an option name (letters, digits, '.', '_', '-', ':', '/')",
     })
     void rejects(String spec, String why) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PluginSpec.parse(spec));

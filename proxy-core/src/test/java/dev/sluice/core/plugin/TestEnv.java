@@ -88,4 +88,52 @@ final class TestEnv {
             };
         }
     }
+
+    /** A provider whose filters continue every flow and answer the frame hook with {@code accept}. */
+    static final class Frames implements FlowFilterProvider {
+        final String name;
+        final java.util.function.LongPredicate accept;
+        FilterContext lastContext;
+        int calls;
+
+        Frames(String name, java.util.function.LongPredicate accept) {
+            this.name = name;
+            this.accept = accept;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public String description() {
+            return "test frame filter " + name;
+        }
+
+        /** The filter: a FlowFilter that is also a GuestFrameFilter. */
+        final class Filter implements FlowFilter, dev.sluice.api.GuestFrameFilter {
+            @Override
+            public Verdict decide(FlowAttempt flow) {
+                return Verdict.CONTINUE;
+            }
+
+            @Override
+            public boolean acceptSourceMac(long sourceMac) {
+                calls++;
+                return accept.test(sourceMac);
+            }
+
+            @Override
+            public String sourceMacDropReason(long sourceMac) {
+                return name + " refuses " + dev.sluice.api.GuestView.formatMac(sourceMac);
+            }
+        }
+
+        @Override
+        public FlowFilter create(FilterContext context) {
+            lastContext = context;
+            return new Filter();
+        }
+    }
 }

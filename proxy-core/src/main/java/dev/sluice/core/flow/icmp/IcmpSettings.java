@@ -14,7 +14,7 @@ import java.util.Objects;
 public record IcmpSettings(Duration idleTimeout, PingSockets sockets, DeviceBinder deviceBinder) {
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final IcmpSettings DEFAULT =
-            new IcmpSettings(DEFAULT_IDLE_TIMEOUT, JnrPingSockets.INSTANCE, DeviceBinder.NETTY);
+            new IcmpSettings(DEFAULT_IDLE_TIMEOUT, HostPingSockets.INSTANCE, DeviceBinder.HOST);
 
     public IcmpSettings {
         Objects.requireNonNull(sockets, "sockets");

@@ -11,9 +11,8 @@ import java.net.InetAddress;
  * checksum, and delivers only replies to that identifier. All calls are
  * non-blocking and made from the event loop.
  *
- * <p>{@link JnrPingSockets} is the default. TODO(lead): once
- * {@code dev.sluice.core.host.PingSocket} is merged, adapt it to this
- * interface (or replace this one by it) so native calls live under {@code host}.
+ * <p>{@link HostPingSockets}, over {@code dev.sluice.core.host.PingSocket}, is
+ * the default; the interface lets tests stand in for the kernel.
  */
 public interface PingSockets {
     /** A new non-blocking, close-on-exec ping socket; IOException (EACCES) when ping_group_range excludes us. */

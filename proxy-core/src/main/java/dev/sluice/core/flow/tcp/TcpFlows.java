@@ -1,5 +1,6 @@
 package dev.sluice.core.flow.tcp;
 
+import dev.sluice.core.flow.DeviceBinder;
 import dev.sluice.core.Counters;
 import dev.sluice.core.GuestConfig;
 import dev.sluice.core.SluiceContext;

@@ -12,7 +12,7 @@ import java.util.Objects;
  */
 public record UdpSettings(Duration idleTimeout, DeviceBinder deviceBinder) {
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(180);
-    public static final UdpSettings DEFAULT = new UdpSettings(DEFAULT_IDLE_TIMEOUT, DeviceBinder.NETTY);
+    public static final UdpSettings DEFAULT = new UdpSettings(DEFAULT_IDLE_TIMEOUT, DeviceBinder.HOST);
 
     public UdpSettings {
         Objects.requireNonNull(deviceBinder, "deviceBinder");

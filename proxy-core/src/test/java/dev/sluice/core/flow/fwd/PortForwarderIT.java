@@ -99,7 +99,7 @@ class PortForwarderIT {
         udp = onLoop(loop, () -> new UdpFlows(ctx, FlowTestKit.mapper(), OutboundGate.ALLOW_ALL, new FlowBudget(100),
                 UdpSettings.DEFAULT));
         fwd = new PortForwarder(ctx, FlowTestKit.mapper(), (ch, dst, src) -> accepted.add(new Object[] {ch, dst, src}),
-                udp, DeviceBinder.NETTY);
+                udp, DeviceBinder.HOST);
     }
 
     @AfterEach

@@ -79,7 +79,7 @@ class PortForwarderTest {
                 UdpSettings.DEFAULT.withIdleTimeout(Duration.ofMillis(300))));
         fwd = new PortForwarder(ctx, FlowTestKit.mapper(), (ch, dst, src) -> {
             accepted.add(new Object[] {ch, dst, src, loop.inEventLoop(), ch.isRegistered(), ch.config().isAutoRead()});
-        }, udp, DeviceBinder.NETTY);
+        }, udp, DeviceBinder.HOST);
     }
 
     @AfterEach
@@ -275,7 +275,7 @@ class PortForwarderTest {
         fwd.close();
         fwd = new PortForwarder(ctx,
                 new dev.sluice.core.flow.PasstAddressMapper(dev.sluice.core.flow.MappingConfig.NONE),
-                (ch, dst, src) -> accepted.add(new Object[] {ch}), udp, DeviceBinder.NETTY);
+                (ch, dst, src) -> accepted.add(new Object[] {ch}), udp, DeviceBinder.HOST);
         int port = freeTcpPort(LO4);
         fwd.forwardTcp(PortSpec.parse("127.0.0.1/" + port));
         try (Socket client = new Socket(LO4, port)) {

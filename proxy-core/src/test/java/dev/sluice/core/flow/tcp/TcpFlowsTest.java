@@ -1,5 +1,6 @@
 package dev.sluice.core.flow.tcp;
 
+import dev.sluice.core.flow.DeviceBinder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -603,13 +604,18 @@ class TcpFlowsTest {
     void hostResetResetsTheGuest() throws Exception {
         h = new TcpHarness();
         int port = listen(false);
+        // The server resets only once the guest's handshake is done: a reset
+        // racing the SYN-ACK legitimately reaches the guest as RST instead.
+        java.util.concurrent.CountDownLatch established = new java.util.concurrent.CountDownLatch(1);
         CompletableFuture<Object> srv = serve(s -> {
+            established.await(10, TimeUnit.SECONDS);
             s.setSoLinger(true, 0);
             s.close();
             return null;
         });
         Guest g = h.new Guest(false, 40017, port);
         g.connect(1);
+        established.countDown();
         srv.get(10, TimeUnit.SECONDS);
         Seg r = h.expect(5000);
         assertTrue(r.has(TcpSegment.RST), r.toString());

@@ -1,5 +1,6 @@
 package dev.sluice.core.flow.tcp;
 
+import dev.sluice.core.flow.DeviceBinder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
