@@ -189,7 +189,7 @@ class DistributionIT {
             assertEquals("10.77.0.1", lease.get("ip"), lease.toString());
             assertEquals("10.77.0.254", lease.get("router"), lease.toString());
             String log = s.log();
-            assertTrue(log.contains("plugin chain: deny-port:ports=25,465,587,137-139,445 -> deny-port:ports=23,mode=drop"), log);
+            assertTrue(log.contains("plugin chain: guest-addr -> deny-port:ports=25,465,587,137-139,445 -> deny-port:ports=23,mode=drop"), log);
             if (jdk25) {
                 ProcessHandle java = s.process().toHandle();
                 assertTrue(java.info().command().orElse("").startsWith(JDK25.toString()),
