@@ -38,10 +38,26 @@ public final class SluiceProcess implements AutoCloseable {
 
     /** Starts {@code bin/sluice args...} in namespace {@code ns} and waits for "Sluice is ready". */
     public static SluiceProcess start(String ns, String... args) throws Exception {
+        return start(null, java.util.Map.of(), ns, args);
+    }
+
+    /**
+     * Starts {@code bin/sluice args...} of the tree at {@code home} (null: {@link #home()}) in namespace
+     * {@code ns}, with {@code home} as working directory (so {@code @etc/sluice.args} resolves) and
+     * {@code env} added to the environment; waits for "Sluice is ready".
+     */
+    public static SluiceProcess start(Path home, java.util.Map<String, String> env, String ns, String... args)
+            throws Exception {
         Path log = Files.createTempFile(workDir(), "sluice-", ".log");
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, home().resolve("bin/sluice").toString()));
+        Path tree = home != null ? home : home();
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, tree.resolve("bin/sluice").toString()));
         argv.addAll(Arrays.asList(args));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile())
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        if (home != null) {
+            pb.directory(home.toFile());
+        }
+        pb.environment().putAll(env);
+        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         SluiceProcess sp = new SluiceProcess(p, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
