@@ -114,8 +114,11 @@ class VmIsolationProviderTest {
         instance("g1", tcp(2222));
         assertEquals(Verdict.CONTINUE, g2.decide(flow(Protocol.TCP, "10.77.0.254", "127.0.0.1", 8022)));
         assertEquals(Verdict.CONTINUE, g2.decide(flow(Protocol.TCP, "10.77.0.1", 8022)));
-        assertEquals(Verdict.reject("tcp port 2222 is forwarded into another guest (instance g1)"),
-                g2.decide(flow(Protocol.TCP, "10.77.0.1", 2222)));
+        // g1 published after g2 started: g2's watcher sees it a moment later.
+        Verdict other = Verdict.reject("tcp port 2222 is forwarded into another guest (instance g1)");
+        FlowAttempt toG1 = flow(Protocol.TCP, "10.77.0.1", 2222);
+        eventually("g2 sees g1's forward", () -> other.equals(g2.decide(toG1)));
+        assertEquals(other, g2.decide(toG1));
     }
 
     @Test
