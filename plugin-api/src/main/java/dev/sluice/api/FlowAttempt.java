@@ -187,48 +187,6 @@ public final class FlowAttempt {
 
     /** Appends {@code addr:port} or {@code [addr6]:port} (RFC 5952 text), never resolving names. */
     static StringBuilder appendAddress(StringBuilder sb, InetSocketAddress a) {
-        InetAddress ip = a.getAddress();
-        if (ip instanceof Inet6Address v6) {
-            appendIpv6(sb.append('['), v6).append(']');
-        } else {
-            sb.append(ip.getHostAddress());
-        }
-        return sb.append(':').append(a.getPort());
-    }
-
-    private static StringBuilder appendIpv6(StringBuilder sb, Inet6Address v6) {
-        byte[] b = v6.getAddress();
-        int[] w = new int[8];
-        for (int i = 0; i < 8; i++) {
-            w[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && w[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (i > 0 && i != bestStart + bestLen) {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(w[i]));
-        }
-        if (v6.getScopeId() != 0) {
-            sb.append('%').append(v6.getScopedInterface() != null ? v6.getScopedInterface().getName() : v6.getScopeId());
-        }
-        return sb;
+        return AddressText.append(sb, a);
     }
 }

@@ -4,7 +4,6 @@ import dev.sluice.api.FlowAttempt;
 import dev.sluice.api.FlowFilter;
 import dev.sluice.api.HostView;
 import dev.sluice.api.Verdict;
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -70,43 +69,6 @@ final class NoMapHostFilter implements FlowFilter {
 
     /** RFC 5952 text (fd66::1, not fd66:0:0:0:0:0:0:1), with the scope's name or number; never a name lookup. */
     static String text(InetAddress a) {
-        if (a instanceof Inet4Address) {
-            return a.getHostAddress();
-        }
-        Inet6Address v6 = (Inet6Address) a;
-        byte[] b = v6.getAddress();
-        int[] w = new int[8];
-        for (int i = 0; i < 8; i++) {
-            w[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; ) {
-            int j = i;
-            while (j < 8 && w[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j == i ? i + 1 : j;
-        }
-        StringBuilder sb = new StringBuilder(40);
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (i > 0 && i != bestStart + bestLen) {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(w[i]));
-        }
-        if (v6.getScopeId() != 0) {
-            sb.append('%').append(v6.getScopedInterface() != null ? v6.getScopedInterface().getName() : v6.getScopeId());
-        }
-        return sb.toString();
+        return dev.sluice.api.AddressText.toString(a);
     }
 }
