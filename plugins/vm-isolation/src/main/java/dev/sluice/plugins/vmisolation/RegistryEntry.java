@@ -180,45 +180,7 @@ record RegistryEntry(String id, long pid, long startMillis, String pidNamespace,
 
     /** An address as text, IPv6 in its short form ({@code ::1}, not {@code 0:0:0:0:0:0:0:1}). */
     static String text(InetAddress a) {
-        if (!(a instanceof java.net.Inet6Address v6)) {
-            return a.getHostAddress();
-        }
-        byte[] b = v6.getAddress();
-        int[] w = new int[8];
-        for (int i = 0; i < 8; i++) {
-            w[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLen = 1; // RFC 5952: a single zero group is not shortened
-        for (int i = 0; i < 8; i++) {
-            int j = i;
-            while (j < 8 && w[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = Math.max(i, j);
-        }
-        StringBuilder sb = new StringBuilder(40);
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(w[i]));
-        }
-        if (v6.getScopedInterface() != null) {
-            sb.append('%').append(v6.getScopedInterface().getName());
-        } else if (v6.getScopeId() != 0) {
-            sb.append('%').append(v6.getScopeId());
-        }
-        return sb.toString();
+        return dev.sluice.api.AddressText.toString(a);
     }
 
     /** An address literal; anything else is refused rather than looked up (no DNS, ever). */
