@@ -81,8 +81,13 @@ public final class Sluice {
         }
     }
 
-    /** Runs until stopped; returns the process exit status. */
+    /** Runs until stopped, dropping root to nobody; returns the process exit status. */
     public static int runUntilStopped(RunConfig rc) throws Exception {
+        return runUntilStopped(rc, null);
+    }
+
+    /** Runs until stopped, as {@code runAs} once set up (null: nobody when root); returns the exit status. */
+    public static int runUntilStopped(RunConfig rc, dev.sluice.core.host.Privileges.Ids runAs) throws Exception {
         PluginCatalog catalog;
         try {
             catalog = PluginCatalog.discover(rc.plugins().dirs());
@@ -96,7 +101,7 @@ public final class Sluice {
                 System.out.flush();
                 return 0;
             }
-            return run(rc, catalog);
+            return run(rc, catalog, runAs);
         } catch (ConfigError e) {
             log.error("{}", e.getMessage());
             return 2;
@@ -105,7 +110,8 @@ public final class Sluice {
         }
     }
 
-    private static int run(RunConfig rc, PluginCatalog catalog) throws Exception {
+    private static int run(RunConfig rc, PluginCatalog catalog, dev.sluice.core.host.Privileges.Ids runAs)
+            throws Exception {
         HostFacts host = readHost(rc);
         GuestConfig guest;
         try {
@@ -212,10 +218,6 @@ public final class Sluice {
                 stream.setHandler(rt);
                 stream.start();
             }
-            if (rt.icmp != null && !PingSocket.groupRangeAdmitsSelf()) {
-                log.warn("ping from the guest will fail: net.ipv4.ping_group_range does not include this process's "
-                        + "groups (set it, e.g. sysctl -w net.ipv4.ping_group_range='0 2147483647', or use --no-icmp)");
-            }
             if (rc.plugins().statsIntervalSeconds() > 0) {
                 FilterChain c = chain;
                 int every = rc.plugins().statsIntervalSeconds();
@@ -224,10 +226,16 @@ public final class Sluice {
             if (pidFile != null) {
                 Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
             }
+            // Everything privileged is open now: leave root and confine (docs/security.md).
+            Confinement.apply(runAs, java.util.Arrays.asList(stream != null ? stream.path() : null, pidFile));
+            if (rt.icmp != null && !PingSocket.groupRangeAdmitsSelf()) {
+                log.warn("ping from the guest will fail: net.ipv4.ping_group_range does not include this process's "
+                        + "groups (set it, e.g. sysctl -w net.ipv4.ping_group_range='0 2147483647', or use --no-icmp)");
+            }
             java.lang.Runtime.getRuntime().addShutdownHook(hook);
-            // SIGTERM/SIGINT are the normal way to stop: handle them so the
+            // SIGTERM/SIGINT/SIGHUP are the normal way to stop: handle them so the
             // clean-up below runs on this thread and the exit status is 0.
-            for (String sig : new String[] {"TERM", "INT"}) {
+            for (String sig : new String[] {"TERM", "INT", "HUP"}) {
                 sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
             }
             printBanner(rc, host, guest, stream, tapName);

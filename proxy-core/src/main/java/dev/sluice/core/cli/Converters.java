@@ -136,6 +136,18 @@ final class Converters {
         }
     }
 
+    /** {@code --runas UID|USER[:GID|GROUP]}, resolved through libc now so a typo fails at once. */
+    static final class RunAs implements ITypeConverter<dev.sluice.core.host.Privileges.Ids> {
+        @Override
+        public dev.sluice.core.host.Privileges.Ids convert(String value) {
+            try {
+                return dev.sluice.core.host.Privileges.parseRunAs(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** Interface names: what the kernel accepts (1 to 15 bytes, no '/', ':' or white space). */
     static final class IfName implements ITypeConverter<String> {
         @Override

@@ -211,6 +211,11 @@ public final class SluiceCommand implements Callable<Integer> {
     @Option(names = {"-f", "--foreground"}, description = "Accepted for passt compatibility: Sluice always runs in the foreground")
     boolean foreground;
 
+    // --- privileges (docs/security.md) -------------------------------------------------
+    @Option(names = "--runas", paramLabel = "UID|USER[:GID|GROUP]", converter = Converters.RunAs.class,
+            description = "Once set up, run as this user (default when started as root: nobody, like passt)")
+    dev.sluice.core.host.Privileges.Ids runAs;
+
     @Option(names = "--resolv-conf", paramLabel = "FILE", hidden = true,
             description = "Read the host's resolvers from FILE instead of /etc/resolv.conf")
     Path resolvConf = Path.of("/etc/resolv.conf");
@@ -227,6 +232,12 @@ public final class SluiceCommand implements Callable<Integer> {
     /** Runs the command line and returns the process exit status. */
     public static int run(String[] args) {
         CommandLine cl = commandLine();
+        String unreadable = StartupChecks.unreadableArgFile(args);
+        if (unreadable != null) {
+            cl.getErr().println("sluice: " + unreadable);
+            cl.getErr().flush();
+            return 2;
+        }
         return cl.execute(args);
     }
 
@@ -241,7 +252,11 @@ public final class SluiceCommand implements Callable<Integer> {
                 cmd.getErr().println("sluice: " + u.getMessage());
                 return 2;
             }
-            cmd.getErr().println("sluice: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+            cmd.getErr().println("sluice: " + StartupChecks.oneLine(ex));
+            if (parseResult.hasMatchedOption("-d") || parseResult.hasMatchedOption("--trace")) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
             return 1;
         });
         return cl;
@@ -260,7 +275,7 @@ public final class SluiceCommand implements Callable<Integer> {
         RunConfig rc = validate();
         Logging.configure(trace ? Logging.Level.TRACE : debug ? Logging.Level.DEBUG
                 : quiet ? Logging.Level.WARN : Logging.Level.INFO, logFile);
-        return Sluice.runUntilStopped(rc);
+        return Sluice.runUntilStopped(rc, runAs);
     }
 
     /** Cross-option checks that picocli's per-value converters cannot make. */
@@ -368,6 +383,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 throw new UsageError("option '--socket': directory " + parent + " does not exist");
             }
         }
+        StartupChecks.files(socket, pidFile, logFile); // never replace an operator's file
         return new RunConfig(socket, oneOff, netns, nsIfName, configNet, hostIf, a4, prefix4, a6, g4, g6,
                 mac == null ? 0 : mac, mtu, dnsAddrs, dnsNone, domains, searchNone,
                 noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf,

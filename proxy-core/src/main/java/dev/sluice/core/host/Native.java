@@ -85,6 +85,11 @@ final class Native {
         return MEMORY.getDirectBufferAddress(direct);
     }
 
+    /** The int at a native address libc handed back (struct passwd/group fields): setup paths only. */
+    static int peekInt(long address) {
+        return MEMORY.getInt(address);
+    }
+
     /** A fresh zeroed direct buffer in native order: for setup paths only, never per packet. */
     static ByteBuffer direct(int size) {
         return ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
@@ -168,5 +173,24 @@ final class Native {
         int getegid();
 
         @SaveError int getgroups(int size, long list);
+
+        // Privileges (Privileges, Seccomp). glibc's set*id broadcast to every thread.
+        @SaveError int setgroups(long size, long list);
+
+        @SaveError int setresuid(int ruid, int euid, int suid);
+
+        @SaveError int setresgid(int rgid, int egid, int sgid);
+
+        @SaveError int prctl(int option, long arg2, long arg3, long arg4, long arg5);
+
+        @SaveError @Variadic(fixedCount = 1) long syscall(long number, long a1, long a2, long a3);
+
+        /** struct passwd * (static storage), or 0. */
+        @SaveError long getpwnam(long name);
+
+        @SaveError long getpwuid(int uid);
+
+        /** struct group * (static storage), or 0. */
+        @SaveError long getgrnam(long name);
     }
 }

@@ -91,7 +91,11 @@ public final class StreamLink implements GuestLink, AutoCloseable {
 
     /** Binds the socket (removing a stale one left by a dead process) and starts accepting. */
     public void start() throws IOException {
-        if (Files.exists(path)) {
+        if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (!isSocket(path)) {
+                // Never an operator's file: only a stale socket is replaced.
+                throw new IOException(path + " exists and is not a socket; refusing to replace it");
+            }
             if (isLive(path)) {
                 throw new IOException("socket " + path + " is in use by another process");
             }
@@ -118,11 +122,20 @@ public final class StreamLink implements GuestLink, AutoCloseable {
     public static Path defaultPath() throws IOException {
         for (int i = 1; i <= 64; i++) {
             Path p = Path.of("/tmp", "sluice_" + i + ".socket");
-            if (!Files.exists(p) || !isLive(p)) {
+            if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) || (isSocket(p) && !isLive(p))) {
                 return p;
             }
         }
         throw new IOException("no free socket path /tmp/sluice_N.socket (N up to 64); give one with --socket");
+    }
+
+    private static boolean isSocket(Path p) {
+        try {
+            int mode = (Integer) Files.getAttribute(p, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return (mode & 0170000) == 0140000;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static boolean isLive(Path p) {
@@ -199,11 +212,14 @@ public final class StreamLink implements GuestLink, AutoCloseable {
         if (guest != null) {
             guest.close();
         }
-        if (server != null) {
-            server.close().awaitUninterruptibly();
+        if (server == null) {
+            return; // never bound: the path, if any, is not ours
         }
+        server.close().awaitUninterruptibly();
         try {
-            Files.deleteIfExists(path);
+            if (isSocket(path)) {
+                Files.deleteIfExists(path);
+            }
         } catch (IOException e) {
             log.warn("cannot remove {}: {}", path, e.toString());
         }
