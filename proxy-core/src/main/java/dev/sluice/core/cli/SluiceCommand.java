@@ -231,7 +231,11 @@ public final class SluiceCommand implements Callable<Integer> {
 
     /** Runs the command line and returns the process exit status. */
     public static int run(String[] args) {
-        CommandLine cl = commandLine();
+        return execute(commandLine(), args);
+    }
+
+    /** {@link CommandLine#execute} after the checks picocli cannot make (an unreadable @FILE). */
+    static int execute(CommandLine cl, String[] args) {
         String unreadable = StartupChecks.unreadableArgFile(args);
         if (unreadable != null) {
             cl.getErr().println("sluice: " + unreadable);
