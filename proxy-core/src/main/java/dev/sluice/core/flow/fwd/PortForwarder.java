@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An explicit port that cannot be bound is an error naming it (the CLI
  * exits 2); in {@code all} mode ports in use or not permitted are skipped with
- * one warning, and only forwarding nothing at all is an error. {@code all}
+ * one summary warning (count and the first few), and only forwarding nothing at
+ * all is an error; when the descriptors run out, the rest are skipped and some
+ * listeners are given back so that flows can still open sockets. {@code all}
  * leaves out the ephemeral range ({@code net.ipv4.ip_local_port_range}).
  */
 public final class PortForwarder implements AutoCloseable {
@@ -55,6 +57,10 @@ public final class PortForwarder implements AutoCloseable {
     /** IPPROTO_IPV6 / IPV6_V6ONLY: netty has no named option for it on epoll. */
     private static final IntegerUnixChannelOption IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
     private static final int BACKLOG = 128;
+    /** Ports named in the one skip warning of an {@code all} spec. */
+    private static final int SKIPS_NAMED = 5;
+    /** Most descriptors an {@code all} spec gives back for flows when it ran out of them. */
+    static final int FD_RESERVE = 1024;
 
     private final SluiceContext ctx;
     private final AddressMapper mapper;
@@ -62,6 +68,7 @@ public final class PortForwarder implements AutoCloseable {
     private final UdpFlows udp;
     private final DeviceBinder binder;
     private final List<Channel> listeners = new ArrayList<>();
+    private volatile String lastSkipped;
     private final FixedRecvByteBufAllocator udpRecv = new FixedRecvByteBufAllocator(65536);
     private final Counters.Counter cTcpAccepted;
     private final Counters.Counter cTcpUnmapped;
@@ -164,35 +171,60 @@ public final class PortForwarder implements AutoCloseable {
             return null;
         }
         int[] eph = ephemeralRange();
-        int bound = 0;
+        List<Channel> opened = new ArrayList<>();
         int skipped = 0;
-        outer:
+        StringBuilder first = new StringBuilder();
+        int noted = 0;
+        boolean outOfFds = false;
         for (int port = 1; port <= 65535; port++) {
             if (spec.isExcluded(port) || (port >= eph[0] && port <= eph[1])) {
                 continue;
             }
             for (InetAddress a : addrs) {
+                if (outOfFds) {
+                    skipped++; // every later socket(2) would fail the same way
+                    continue;
+                }
                 try {
-                    listeners.add(listen(tcp, a, port, port, spec.bindInterface()));
-                    bound++;
+                    opened.add(listen(tcp, a, port, port, spec.bindInterface()));
                 } catch (IOException | ChannelException e) {
-                    if (outOfDescriptors(e)) {
-                        log.warn("{} '{}': out of file descriptors after {} listeners; raise the limit "
-                                + "(ulimit -n) to forward more", proto, spec, bound);
-                        break outer;
-                    }
+                    outOfFds = outOfDescriptors(e);
                     skipped++;
+                    if (noted++ < SKIPS_NAMED) {
+                        first.append(first.length() > 0 ? ", " : "").append(port).append(' ')
+                                .append(where(a, null)).append(" (").append(reason(e)).append(')');
+                    }
                 }
             }
         }
-        if (bound == 0) {
-            throw new IOException("cannot forward " + proto + " '" + spec + "': no port could be bound");
+        int released = 0;
+        if (outOfFds) {
+            // Listeners took every descriptor: give some back, or no flow could ever open a socket.
+            released = Math.min(FD_RESERVE, opened.size() / 4);
+            for (int i = 0; i < released; i++) {
+                opened.remove(opened.size() - 1).close();
+            }
+            skipped += released;
         }
+        if (opened.isEmpty()) {
+            throw new IOException("cannot forward " + proto + " '" + spec + "': no port could be bound"
+                    + (first.length() > 0 ? " (" + first + ")" : ""));
+        }
+        listeners.addAll(opened);
         if (skipped > 0) {
-            log.warn("forwarding {} '{}': {} port bindings skipped (in use or not permitted)", proto, spec, skipped);
+            lastSkipped = proto + " '" + spec + "': " + skipped + " port bindings skipped, " + opened.size()
+                    + " listening (first skipped: " + first + ")"
+                    + (outOfFds ? "; out of file descriptors, " + released + " given back for flows: raise the "
+                    + "limit (ulimit -n) to forward more" : "");
+            log.warn("forwarding {}", lastSkipped); // the one warning for the whole spec
         }
-        log.info("forwarding {} {} ({} listeners)", proto, spec, bound);
+        log.info("forwarding {} {} ({} listeners)", proto, spec, opened.size());
         return null;
+    }
+
+    /** The skip summary of the last {@code all} spec that skipped something (null: none did). */
+    public String lastSkipped() {
+        return lastSkipped;
     }
 
     private List<InetAddress> bindAddresses(PortSpec spec) {
@@ -263,8 +295,9 @@ public final class PortForwarder implements AutoCloseable {
 
     private static String reason(Throwable e) {
         String m = e.getMessage();
-        int i = m != null ? m.indexOf("failed: ") : -1;
-        return i >= 0 ? m.substring(i + 8) : String.valueOf(m);
+        // netty: "bind(..) failed: Address already in use", or "... failed with error(-98): ..."
+        int i = m != null && m.contains("failed") ? m.lastIndexOf(": ") : -1;
+        return i >= 0 ? m.substring(i + 2) : String.valueOf(m);
     }
 
     private static boolean outOfDescriptors(Throwable e) {

@@ -144,6 +144,10 @@ class PortForwarderIT {
             fwd.forwardTcp(PortSpec.parse("127.0.0.1/~1-64999"));
             assertEquals(535, fwd.listenerCount());
             assertEquals(new InetSocketAddress(GUEST4, 65101), connect(LO4, 65101)[1]);
+            String summary = fwd.lastSkipped();
+            assertNotNull(summary, "one summary of what was skipped");
+            assertTrue(summary.contains(": 1 port bindings skipped, 535 listening")
+                    && summary.contains("65100 127.0.0.1 (Address already in use)"), summary);
         }
     }
 
