@@ -37,6 +37,10 @@ final class StartupChecks {
     }
 
     static void files(Path socket, Path pidFile, Path logFile) {
+        if (socket != null && socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+            throw new SluiceCommand.UsageError("option '--socket': " + socket
+                    + " is longer than the 107 bytes a UNIX socket path may have");
+        }
         if (socket != null && Files.exists(socket, LinkOption.NOFOLLOW_LINKS) && !isSocket(socket)) {
             throw new SluiceCommand.UsageError("option '--socket': " + socket
                     + " exists and is not a socket; refusing to replace it");

@@ -38,6 +38,7 @@ class MalformedInvocationsTest {
             row("-s {tmp}/file", "is not a socket"),
             row("--socket {tmp}/dir", "is not a socket"),
             row("-s /nonexistent-dir-xyz/s.sock", "--socket"),
+            row("-s /tmp/" + "x".repeat(110) + ".sock", "107 bytes"),
             row("-P /nonexistent-dir-xyz/pid", "--pid"),
             row("--pid {tmp}/dir", "--pid"),
             row("-l /nonexistent-dir-xyz/log", "--log-file"),
