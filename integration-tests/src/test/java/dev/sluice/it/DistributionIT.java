@@ -171,7 +171,7 @@ class DistributionIT {
                 + " COMP_WORDS=(sluice --plugin-d); COMP_CWORD=1; _complete_sluice 2>/dev/null; printf '%s\\n' \"${COMPREPLY[@]}\"");
         assertEquals("--plugin-dir", c.ok().out().trim());
 
-        Assumptions.assumeTrue(Cmd.has("man") && Cmd.has("col"), "man is not installed");
+        Prerequisites.require(Cmd.has("man") && Cmd.has("col"), "man and col are not installed (.ci/run installs them)");
         Cmd.Result page = Cmd.run(30, "sh", "-c", "MANWIDTH=100 man -l '" + copy.resolve("share/man/man1/sluice.1") + "' | col -b");
         assertTrue(page.ok().out().contains("--plugin-dir=DIR") && page.out().contains("etc/sluice.args"), page.out());
         // man finds ../share/man of a bin/ on the PATH by itself.

@@ -1,7 +1,6 @@
 package dev.sluice.it;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -25,7 +24,7 @@ class StreamModeIT {
 
     @BeforeAll
     void start() throws Exception {
-        Assumptions.assumeTrue(Qemu.available(), "qemu-system-x86_64 is not installed");
+        Prerequisites.require(Qemu.available(), "qemu-system-x86_64 is not installed");
         topo = Topology.create();
         socket = SluiceProcess.workDir().resolve("sluice-" + topo.suffix + ".socket");
         sluice = SluiceProcess.start(topo.h, "-s", socket.toString(), "-d");

@@ -40,7 +40,10 @@ class VmIsolationIT {
         Cmd.run(10, "ip", "netns", "add", g2).ok();
         Cmd.inNs(g2, 10, "ip", "link", "set", "lo", "up").ok();
         Path tmp = Files.createTempDirectory(SluiceProcess.workDir(), "vmiso-");
-        registry = Files.createDirectories(tmp.resolve("registry"));
+        // The instances run as nobody once set up: a registry they may all write to, like /tmp.
+        registry = Files.createDirectories(Files.createTempDirectory("sl-vmiso-").resolve("registry"));
+        Cmd.run(10, "chmod", "755", registry.getParent().toString()).ok();
+        Cmd.run(10, "chmod", "1777", registry.toString()).ok();
         pluginDir = Files.createDirectories(tmp.resolve("plugins"));
         Files.copy(pluginJar(), pluginDir.resolve("vm-isolation.jar"), StandardCopyOption.REPLACE_EXISTING);
         bg.start(g2, "socat TCP4-LISTEN:22,fork,reuseaddr SYSTEM:'echo g2'");
@@ -68,6 +71,9 @@ class VmIsolationIT {
             }
             if (topo != null) {
                 topo.close();
+            }
+            if (registry != null) {
+                Cmd.run(30, "rm", "-rf", "--", registry.getParent().toString());
             }
         }
     }

@@ -28,6 +28,24 @@ public final class Confinement {
     private Confinement() {
     }
 
+    /** System property naming "uid:gid" that a root process will become: plugins that create files read it. */
+    public static final String RUNAS_PROPERTY = "sluice.runas";
+
+    /**
+     * Before the plugins start: tell them, through {@link #RUNAS_PROPERTY}, which user will have to
+     * remove what they create (vm-isolation's registry entry). Nothing is set when the user stays.
+     */
+    static void announce(Privileges.Ids runAs) throws IOException {
+        if (Privileges.effectiveUid() != 0) {
+            return;
+        }
+        Privileges.Ids target = runAs != null ? runAs : Privileges.nobody();
+        if (!target.root()) {
+            System.setProperty(RUNAS_PROPERTY, Integer.toUnsignedString(target.uid()) + ":"
+                    + Integer.toUnsignedString(target.gid()));
+        }
+    }
+
     /**
      * @param runAs  {@code --runas} (null: nobody when root, else unchanged)
      * @param owned  paths Sluice created and removes at exit (nulls ignored)

@@ -131,6 +131,7 @@ public final class Sluice {
         LiveHostView hostView = null;
         FilterChain chain = null;
         if (!rc.plugins().chain().isEmpty()) {
+            Confinement.announce(runAs);
             try {
                 hostView = LiveHostView.fromNetlink(loop);
             } catch (IOException e) {

@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
@@ -59,13 +60,33 @@ final class Registry {
                 .toString();
     }
 
-    /** Creates the directory (mode 0755) when it does not exist yet. */
+    /**
+     * A root Sluice leaves root once set up (the core's {@code sluice.runas} property says for whom):
+     * what it creates here is given to that user, so that the instance can still republish and
+     * remove its entry (a directory it did not create must let that user write, e.g. mode 1777).
+     */
+    private static void handOver(Path p) {
+        String ids = System.getProperty("sluice.runas");
+        int colon = ids != null ? ids.indexOf(':') : -1;
+        if (colon < 0) {
+            return;
+        }
+        try {
+            Files.setAttribute(p, "unix:uid", Integer.parseUnsignedInt(ids.substring(0, colon)), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(p, "unix:gid", Integer.parseUnsignedInt(ids.substring(colon + 1)), LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | RuntimeException e) {
+            // not root (any more): what we create is ours already
+        }
+    }
+
+    /** Creates the directory (mode 0755, given to the user Sluice will run as) when it does not exist yet. */
     void createDirectory() throws IOException {
         if (Files.isDirectory(dir)) {
             return;
         }
         try {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIR_MODE));
+            handOver(dir);
         } catch (FileAlreadyExistsException e) {
             if (!Files.isDirectory(dir)) {
                 throw e;
@@ -87,6 +108,7 @@ final class Registry {
             } catch (UnsupportedOperationException e) {
                 // not a POSIX file system: keep the default mode
             }
+            handOver(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

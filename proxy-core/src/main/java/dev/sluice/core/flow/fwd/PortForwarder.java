@@ -289,7 +289,8 @@ public final class PortForwarder implements AutoCloseable {
     }
 
     private static String where(InetAddress a, String iface) {
-        String s = a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
+        String s = a instanceof Inet6Address ? "[" + dev.sluice.api.AddressText.toString(a) + "]"
+                : a.getHostAddress();
         return iface != null ? s + "%" + iface : s;
     }
 

@@ -1,5 +1,7 @@
 package dev.sluice.core.flow.fwd;
 
+import dev.sluice.core.testutil.Prerequisites;
+
 import static dev.sluice.core.flow.FlowTestKit.GUEST4;
 import static dev.sluice.core.flow.FlowTestKit.GUEST6;
 import static dev.sluice.core.flow.FlowTestKit.GW4;
@@ -11,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.core.SluiceContext;
 import dev.sluice.core.flow.DeviceBinder;
@@ -63,7 +64,7 @@ class PortForwarderIT {
 
     @BeforeAll
     static void namespace() throws Exception {
-        assumeTrue(TestNetns.available(), "needs root and iproute2");
+        Prerequisites.require(TestNetns.available(), "needs root and iproute2");
         ns = TestNetns.create("sluice-fwd");
         group = FlowTestKit.newGroup();
         loop = (IoEventLoop) group.next();

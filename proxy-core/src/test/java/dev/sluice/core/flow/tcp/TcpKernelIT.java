@@ -1,8 +1,9 @@
 package dev.sluice.core.flow.tcp;
 
+import dev.sluice.core.testutil.Prerequisites;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.sluice.core.flow.OutboundGate;
@@ -54,7 +55,7 @@ class TcpKernelIT {
 
     @BeforeAll
     void up() throws Exception {
-        assumeTrue(KernelGuest.available(), "needs root, /dev/net/tun and ip");
+        Prerequisites.require(KernelGuest.available(), "needs root, /dev/net/tun and ip");
         g = new KernelGuest(mtu(), TcpSettings.defaults(), OutboundGate.ALLOW_ALL);
     }
 

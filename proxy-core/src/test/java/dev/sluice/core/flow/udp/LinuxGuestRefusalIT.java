@@ -1,9 +1,10 @@
 package dev.sluice.core.flow.udp;
 
+import dev.sluice.core.testutil.Prerequisites;
+
 import static dev.sluice.core.flow.FlowTestKit.onLoop;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.core.SluiceContext;
 import dev.sluice.core.flow.FlowBudget;
@@ -51,7 +52,7 @@ class LinuxGuestRefusalIT {
 
     @BeforeAll
     static void topology() throws Exception {
-        assumeTrue(TestNetns.available(), "needs root and iproute2");
+        Prerequisites.require(TestNetns.available(), "needs root and iproute2");
         sluiceNs = TestNetns.create("sluice-s");
         guestNs = TestNetns.create("sluice-g");
         String tag = Integer.toHexString((int) (System.nanoTime() & 0xffffff));
