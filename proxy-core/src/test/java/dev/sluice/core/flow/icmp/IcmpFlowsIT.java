@@ -158,7 +158,7 @@ class IcmpFlowsIT {
     }
 
     @Test
-    void groupRangeIsReadInTheNamespace() {
+    void groupRangeIsReadInTheNamespace() throws Exception {
         assertTrue(onLoop(loop, () -> HostPingSockets.INSTANCE.groupRangeAdmits(0)));
         // The namespace's own value is read (the machine's may be "1 0"): narrow it and ask again.
         ns.sysctl("net.ipv4.ping_group_range", "100 200");
