@@ -9,7 +9,8 @@
  * {@link dev.sluice.core.host.Tun}, {@link dev.sluice.core.host.LinkConfig}
  * (rtnetlink writes), {@link dev.sluice.core.host.SocketOptions},
  * {@link dev.sluice.core.host.PingSocket}, {@link dev.sluice.core.host.InterfaceIndex}
- * (does a link exist now). All libc access goes through the
+ * (does a link exist now), {@link dev.sluice.core.host.Privileges} (user switch on
+ * every thread) and {@link dev.sluice.core.host.Seccomp} (the deny-list). All libc access goes through the
  * package-private {@code Native.LibC} (jnr-ffi, raw addresses of direct buffers, so
  * hot-path calls allocate nothing). This package decides nothing: which
  * address the guest gets, or which interface a flow uses, is for the callers.
