@@ -115,7 +115,7 @@ class LifecycleIT {
                 new String[] {"/nonexistent-ns-xyz", "--netns", "/nonexistent-ns-xyz"});
         List<String[]> exit2 = List.of(
                 new String[] {"--outbound-if4", "--outbound-if4", "no-such-if0"},
-                new String[] {"port 81", "-t", "81"});
+                new String[] {"option '--tcp-ports': cannot forward TCP port 81", "-t", "81"});
         try (SluiceProcess live = SluiceProcess.start(topo.h, "-s", sock)) {
             for (String[] row : exit1) {
                 assertOneLine(1, row[0], Cmd.inNs(topo.h, 60, argv(row)));
@@ -123,6 +123,11 @@ class LifecycleIT {
             for (String[] row : exit2) {
                 assertOneLine(2, row[0], Cmd.inNs(topo.h, 60, argv(row)));
             }
+            // -d asks for the stack trace as well
+            Cmd.Result debug = Cmd.inNs(topo.h, 60, bin(), "-d", "-i", "no-such-if0");
+            assertEquals(1, debug.exit(), debug.out());
+            assertTrue(debug.out().contains("sluice: no interface named no-such-if0")
+                    && debug.out().contains("\tat dev.sluice."), debug.out());
         }
     }
 

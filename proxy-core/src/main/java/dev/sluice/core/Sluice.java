@@ -209,7 +209,8 @@ public final class Sluice {
                         fwd.forwardUdp(spec);
                     }
                 } catch (IOException e) {
-                    throw new ConfigError(e.getMessage(), e);
+                    String opt = e.getMessage() != null && e.getMessage().contains("UDP") ? "--udp-ports" : "--tcp-ports";
+                    throw new ConfigError("option '" + opt + "': " + e.getMessage(), e);
                 }
             }
             if (link instanceof TapLink tap) {
