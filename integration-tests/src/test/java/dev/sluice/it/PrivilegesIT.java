@@ -82,6 +82,34 @@ class PrivilegesIT {
         }
     }
 
+    @Test
+    void aNonRootProcessKeepsItsUserIsConfinedAndCannotBecomeAnother() throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "nonroot-");
+        Cmd.run(10, "chmod", "1777", dir.toString()).ok();
+        String bin = SluiceProcess.home().resolve("bin/sluice").toString();
+        Path log = dir.resolve("sluice.log");
+        Process p = new ProcessBuilder("ip", "netns", "exec", topo.h, "setpriv", "--reuid=65534", "--regid=65534",
+                "--clear-groups", bin, "-s", dir.resolve("s.sock").toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (!Files.readString(log).contains("Sluice is ready") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertTrue(Files.readString(log).contains("Sluice is ready"), Files.readString(log));
+            assertConfined(p.pid(), "65534", "65534", true);
+        } finally {
+            p.destroy();
+            p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            p.destroyForcibly();
+        }
+        Cmd.Result other = Cmd.inNs(topo.h, 60, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin,
+                "--runas", "1234", "-s", dir.resolve("t.sock").toString());
+        assertEquals(2, other.exit(), other.out());
+        assertTrue(other.out().trim().lines().count() == 1
+                && other.out().contains("option '--runas': only root can run as another user"), other.out());
+    }
+
     private static void assertConfined(long pid, String uid, String gid, boolean noCaps) throws Exception {
         List<Map<String, String>> threads = ProcStatus.allThreads(pid);
         assertTrue(threads.size() > 10, "a JVM's threads: " + threads.size());
@@ -96,6 +124,7 @@ class PrivilegesIT {
             }
             assertEquals("1", t.get("NoNewPrivs"), who);
             assertEquals("2", t.get("Seccomp"), who);
+            assertEquals("1", t.get("Seccomp_filters"), who + ": exactly Sluice's filter");
         }
     }
 }
