@@ -110,6 +110,28 @@ class PrivilegesIT {
                 && other.out().contains("option '--runas': only root can run as another user"), other.out());
     }
 
+    @Test
+    void rootOfAnotherUserNamespaceStaysAsPasstDoesAndIsConfined() throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "userns-");
+        Cmd.run(10, "chmod", "1777", dir.toString()).ok();
+        String bin = SluiceProcess.home().resolve("bin/sluice").toString();
+        // Rootless, as pasta's users run it: root only inside a user namespace of our own.
+        String script = "ip link set lo up; " + bin + " -s " + dir.resolve("s.sock") + " -P " + dir.resolve("pid")
+                + " -a 10.0.0.2 -g 10.0.0.1 > " + dir.resolve("log") + " 2>&1 & "
+                + "for i in $(seq 300); do grep -q 'Sluice is ready' " + dir.resolve("log") + " && break; sleep 0.1; done; "
+                + "p=$(cat " + dir.resolve("pid") + "); cat /proc/$p/task/*/status | grep -E '^(Uid|NoNewPrivs|Seccomp):'"
+                + " | tr -s '\\t ' ' ' | sort | uniq -c; kill -TERM $p; wait; echo exit $?";
+        Cmd.Result r = Cmd.inNs(topo.h, 90, "unshare", "--user", "--map-root-user", "--net", "sh", "-c", script);
+        String out = r.ok().out() + Files.readString(dir.resolve("log"));
+        assertTrue(out.contains("running as uid 0 gid (unchanged)"), out);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) Uid: 0 0 0 0").matcher(out);
+        assertTrue(m.find(), out);
+        String threads = m.group(1);
+        assertTrue(out.contains(threads + " NoNewPrivs: 1") && out.contains(threads + " Seccomp: 2")
+                && !out.contains("Uid: 65534"), "every thread confined: " + out);
+        assertTrue(out.contains("exit 0"), out);
+    }
+
     private static void assertConfined(long pid, String uid, String gid, boolean noCaps) throws Exception {
         List<Map<String, String>> threads = ProcStatus.allThreads(pid);
         assertTrue(threads.size() > 10, "a JVM's threads: " + threads.size());

@@ -36,14 +36,23 @@ public final class Confinement {
      * remove what they create (vm-isolation's registry entry). Nothing is set when the user stays.
      */
     static void announce(Privileges.Ids runAs) throws IOException {
-        if (Privileges.effectiveUid() != 0) {
-            return;
-        }
-        Privileges.Ids target = runAs != null ? runAs : Privileges.nobody();
-        if (!target.root()) {
+        Privileges.Ids target = target(Privileges.effectiveUid(), runAs);
+        if (target != null && !target.root()) {
             System.setProperty(RUNAS_PROPERTY, Integer.toUnsignedString(target.uid()) + ":"
                     + Integer.toUnsignedString(target.gid()));
         }
+    }
+
+    /** Whom a process of {@code euid} becomes (null: it stays as it is). */
+    private static Privileges.Ids target(int euid, Privileges.Ids runAs) throws IOException {
+        if (euid != 0) {
+            return null;
+        }
+        if (runAs != null) {
+            return runAs;
+        }
+        // passt's rule: root in the initial user namespace becomes nobody; root of another one stays.
+        return Privileges.inInitialUserNamespace() ? Privileges.nobody() : null;
     }
 
     /**
@@ -54,10 +63,8 @@ public final class Confinement {
      */
     static void apply(Privileges.Ids runAs, List<Path> owned) throws IOException, Sluice.ConfigError {
         int euid = Privileges.effectiveUid();
-        Privileges.Ids target = null;
-        if (euid == 0) {
-            target = runAs != null ? runAs : Privileges.nobody();
-        } else if (runAs != null && runAs.uid() != euid) {
+        Privileges.Ids target = target(euid, runAs);
+        if (euid != 0 && runAs != null && runAs.uid() != euid) {
             throw new Sluice.ConfigError("option '--runas': only root can run as another user (this is uid "
                     + euid + ")", null);
         }

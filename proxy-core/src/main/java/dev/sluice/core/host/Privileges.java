@@ -99,6 +99,21 @@ public final class Privileges {
         return (int) v;
     }
 
+    /**
+     * Whether this process's user namespace is the initial one ({@code /proc/self/uid_map} maps all
+     * of 0..2^32-2 to itself). Root in another user namespace is only the mapped user outside, and
+     * there may be no nobody to switch to: passt keeps such a root, and so does Sluice.
+     */
+    public static boolean inInitialUserNamespace() throws IOException {
+        return isIdentityMap(Files.readString(Path.of("/proc/self/uid_map"), StandardCharsets.US_ASCII));
+    }
+
+    /** Visible for tests. */
+    static boolean isIdentityMap(String uidMap) {
+        return uidMap.trim().split("\\s+").length == 3
+                && uidMap.trim().replaceAll("\\s+", " ").equals("0 0 4294967295");
+    }
+
     /** Effective uid of the calling thread, from /proc (no libc call needed). */
     public static int effectiveUid() throws IOException {
         return ids(Path.of("/proc/thread-self/status"), "Uid:")[1];

@@ -1,9 +1,11 @@
 package dev.sluice.core.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,15 @@ class PrivilegesTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Privileges.parseRunAs(bad), bad);
             assertNotNull(e.getMessage());
         }
+    }
+
+    @Test
+    void initialUserNamespaceIsTheIdentityMap() throws Exception {
+        assertTrue(Privileges.isIdentityMap("         0          0 4294967295\n"));
+        assertFalse(Privileges.isIdentityMap("         0       1000          1\n"));
+        assertFalse(Privileges.isIdentityMap("0 0 4294967295\n1 1 1\n"));
+        assertFalse(Privileges.isIdentityMap(""));
+        assertTrue(Privileges.inInitialUserNamespace(), "the test JVM runs in the initial user namespace");
     }
 
     @Test
