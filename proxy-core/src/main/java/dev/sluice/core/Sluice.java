@@ -153,6 +153,7 @@ public final class Sluice {
         CountDownLatch stop = new CountDownLatch(1);
         PcapWriter pcap = null;
         AutoCloseable linkToClose = null;
+        dev.sluice.core.flow.fwd.NsForwarder nsForwarder = null;
         Runtime runtime = null;
         Path pidFile = rc.pidFile();
         Thread hook = new Thread(stop::countDown, "sluice-shutdown");
@@ -169,6 +170,16 @@ public final class Sluice {
                 int nsFd = Netns.open(rc.netns());
                 int tapFd = Tun.openTap(nsFd, tapName);
                 configureNamespace(rc, guest, nsFd, tapName);
+                if (!rc.compat().tcpNsForwards().isEmpty()) {
+                    nsForwarder = new dev.sluice.core.flow.fwd.NsForwarder(loop, nsFd);
+                    try {
+                        for (PortSpec spec : rc.compat().tcpNsForwards()) {
+                            nsForwarder.forwardTcp(spec);
+                        }
+                    } catch (IOException e) {
+                        throw new ConfigError(e.getMessage(), e);
+                    }
+                }
                 TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapFd, tapName, guest.mtu(), counters, pcap);
                 link = tap;
                 linkToClose = tap;
@@ -212,6 +223,9 @@ public final class Sluice {
                 stream.setHandler(rt);
                 stream.start();
             }
+            if (rc.tapMode() && rc.compat().netnsQuit()) {
+                NetnsWatch.start(loop, Netns.pathFor(rc.netns()), stop::countDown);
+            }
             if (rt.icmp != null && !PingSocket.groupRangeAdmitsSelf()) {
                 log.warn("ping from the guest will fail: net.ipv4.ping_group_range does not include this process's "
                         + "groups (set it, e.g. sysctl -w net.ipv4.ping_group_range='0 2147483647', or use --no-icmp)");
@@ -232,6 +246,7 @@ public final class Sluice {
             }
             printBanner(rc, host, guest, stream, tapName);
             log.info("Sluice is ready");
+            Background.ready();
             stop.await();
             log.info("stopping");
             return 0;
@@ -247,6 +262,9 @@ public final class Sluice {
                 } catch (Exception e) {
                     log.warn("closing the guest link: {}", e.toString());
                 }
+            }
+            if (nsForwarder != null) {
+                nsForwarder.close();
             }
             if (runtime != null) {
                 Runtime rt = runtime;
