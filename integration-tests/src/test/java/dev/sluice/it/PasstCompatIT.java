@@ -162,6 +162,24 @@ class PasstCompatIT {
 
     @Test
     @Order(7)
+    void commandModeRunsTheCommandInANamespaceOfItsOwnAndPassesItsStatus() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path file = Files2.random(www, "f", 1 << 20, 9);
+        try (Background bg = new Background()) {
+            bg.start(topo.lan, "busybox httpd -f -p 80 -h " + www);
+            Thread.sleep(300);
+            Cmd.Result r = Cmd.inNs(topo.h, 90, bin("pasta"), "--config-net", "-q", "--",
+                    "sh", "-c", "ip -br addr show; wget -q -O - http://10.99.0.1/f | sha256sum | cut -d' ' -f1; exit 3");
+            assertEquals(3, r.exit(), r.out());
+            assertTrue(r.out().contains(Files2.sha256(file)), r.out());
+            assertTrue(r.out().contains("10.77.0.1/24"), "the command saw the configured interface: " + r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith("lo ") && l.contains("UNKNOWN")),
+                    "loopback up: " + r.out());
+        }
+    }
+
+    @Test
+    @Order(8)
     void versionSaysWhatItIs() {
         String v = Cmd.run(30, bin("pasta"), "--version").ok().out();
         assertTrue(v.startsWith("pasta (Sluice "), v);

@@ -15,11 +15,15 @@ import java.util.List;
  * @param udpNsForwards {@code -U/--udp-ns}: the same for UDP
  * @param background   go to the background once ready (passt/pasta without {@code -f})
  * @param netnsQuit    tap mode: quit when the target namespace disappears (pasta's default)
+ * @param onReady      run once Sluice is ready (pasta's command mode lets its command start)
+ * @param until        Sluice stops when this completes (the command mode's command exited)
  */
 public record PasstCompat(String hostname, String fqdn, List<PortSpec> tcpNsForwards,
-                          List<PortSpec> udpNsForwards, boolean background, boolean netnsQuit) {
+                          List<PortSpec> udpNsForwards, boolean background, boolean netnsQuit,
+                          Runnable onReady, java.util.concurrent.CompletionStage<?> until) {
 
-    public static final PasstCompat NONE = new PasstCompat(null, null, List.of(), List.of(), false, true);
+    public static final PasstCompat NONE = new PasstCompat(null, null, List.of(), List.of(), false, true,
+            () -> { }, new java.util.concurrent.CompletableFuture<>());
 
     public PasstCompat {
         tcpNsForwards = List.copyOf(tcpNsForwards);

@@ -247,6 +247,8 @@ public final class Sluice {
             printBanner(rc, host, guest, stream, tapName);
             log.info("Sluice is ready");
             Background.ready();
+            rc.compat().until().thenRun(stop::countDown);
+            rc.compat().onReady().run();
             stop.await();
             log.info("stopping");
             return 0;

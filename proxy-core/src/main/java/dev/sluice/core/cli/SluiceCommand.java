@@ -234,8 +234,13 @@ public final class SluiceCommand implements Callable<Integer> {
     @Option(names = "--no-netns-quit", description = "Tap mode: keep running when the target namespace disappears")
     boolean noNetnsQuit;
 
-    @CommandLine.Parameters(arity = "0..1", paramLabel = "PID",
-            description = "As pasta: the process whose network namespace gets the tap (= --netns /proc/PID/ns/net)")
+    @CommandLine.Parameters(arity = "0..*", paramLabel = "PID|COMMAND",
+            description = "As pasta: PID, the process whose network namespace gets the tap (= --netns "
+                    + "/proc/PID/ns/net); or COMMAND [ARG]..., run in a new network namespace that gets the tap "
+                    + "(as root; default: $SHELL), pasta exiting with its status")
+    List<String> positional = new ArrayList<>();
+
+    /** pasta's PID argument, or null. */
     String pid;
 
     @Option(names = "--resolv-conf", paramLabel = "FILE", hidden = true,
@@ -261,6 +266,10 @@ public final class SluiceCommand implements Callable<Integer> {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SluiceCommand());
         cl.setCommandName(Personality.current().command());
+        if (Personality.current() == Personality.PASTA) {
+            // pasta [OPTIONS] COMMAND [ARG]...: the command's own options are not ours
+            cl.setStopAtPositional(true);
+        }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExpandAtFiles(true);
         cl.setParameterExceptionHandler(SluiceCommand::onBadOption);
@@ -296,8 +305,37 @@ public final class SluiceCommand implements Callable<Integer> {
         return 2;
     }
 
+    /** Command mode: the namespace of the started command, and what Sluice waits on. */
+    private String commandNetns;
+    private Runnable onReady = () -> { };
+    private java.util.concurrent.CompletableFuture<?> until = new java.util.concurrent.CompletableFuture<>();
+
+    /** True when pasta is to run a command (or a shell) in a namespace of its own. */
+    boolean commandMode() {
+        return Personality.current() == Personality.PASTA && netns == null
+                && !(positional.size() == 1 && positional.get(0).matches("[1-9][0-9]{0,9}"));
+    }
+
     @Override
     public Integer call() throws Exception {
+        CommandMode cmd = null;
+        if (commandMode()) {
+            cmd = CommandMode.start(positional);
+            commandNetns = cmd.netnsPath();
+            onReady = cmd::go;
+            until = cmd.exited();
+        }
+        try {
+            int rcode = runConfigured();
+            return cmd != null ? cmd.exitStatus(rcode) : rcode;
+        } finally {
+            if (cmd != null) {
+                cmd.kill();
+            }
+        }
+    }
+
+    private int runConfigured() throws Exception {
         RunConfig rc = validate();
         if (rc.compat().background() && !dev.sluice.core.Background.isChild()) {
             return dev.sluice.core.Background.spawnAndWait(System.err);
@@ -318,22 +356,26 @@ public final class SluiceCommand implements Callable<Integer> {
                     resolvConf, FlowConfig.DEFAULT, validatePlugins());
         }
         Personality who = Personality.current();
+        if (!positional.isEmpty() && who != Personality.PASTA) {
+            throw new UsageError("unexpected argument '" + positional.get(0) + "' (a PID or COMMAND is pasta's: "
+                    + "run as pasta)");
+        }
+        if (commandNetns == null && positional.size() == 1 && positional.get(0).matches("[1-9][0-9]{0,9}")) {
+            pid = positional.get(0);
+        }
+        if (commandNetns != null) {
+            if (netns != null) {
+                throw new UsageError("a COMMAND and --netns both name a namespace: give one");
+            }
+            netns = commandNetns;
+        }
         if (pid != null) {
-            if (who != Personality.PASTA) {
-                throw new UsageError("unexpected argument '" + pid + "' (a PID is pasta's: run as pasta)");
-            }
-            if (!pid.matches("[1-9][0-9]{0,9}")) {
-                throw new UsageError("'" + pid + "': pasta's command mode (running a command in a new namespace) "
-                        + "is not supported by Sluice; give a PID or --netns");
-            }
             if (netns != null) {
                 throw new UsageError("a PID and --netns both name a namespace: give one");
             }
             netns = "/proc/" + pid + "/ns/net";
         }
-        if (who == Personality.PASTA && netns == null) {
-            throw new UsageError("pasta needs a namespace: a PID or --netns (command mode is not supported by Sluice)");
-        }
+
         if (netns == null && (!tcpNsPorts.stream().allMatch(p -> p.isNone())
                 || !udpNsPorts.stream().allMatch(p -> p.isNone()))) {
             throw new UsageError("options --tcp-ns and --udp-ns need a namespace (tap mode)");
@@ -440,7 +482,8 @@ public final class SluiceCommand implements Callable<Integer> {
                 mac == null ? 0 : mac, mtu, dnsAddrs, dnsNone, domains, searchNone,
                 noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf,
                 validateFlows(), validatePlugins(), new dev.sluice.core.PasstCompat(hostname, fqdn,
-                tcpNsPorts, udpNsPorts, who.backgroundByDefault() && !foreground, !noNetnsQuit));
+                tcpNsPorts, udpNsPorts, who.backgroundByDefault() && !foreground && commandNetns == null,
+                !noNetnsQuit, onReady, until));
     }
 
     private FlowConfig validateFlows() {
