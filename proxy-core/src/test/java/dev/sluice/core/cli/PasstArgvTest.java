@@ -93,7 +93,7 @@ class PasstArgvTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"sleep 10", "--netns n 123", "-U 53"})
+    @ValueSource(strings = {"--netns n 123", "-U 53", "--netns n -U 53"})
     void pastaFormsSluiceLacksAreUsageErrors(String line) {
         System.setProperty("sluice.invokedAs", "pasta");
         StringWriter err = new StringWriter();
