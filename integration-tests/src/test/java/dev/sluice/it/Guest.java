@@ -27,7 +27,7 @@ public final class Guest {
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         try {
             Cmd.Result r = Cmd.inNs(ns, 40, "busybox", "udhcpc", "-i", ifName, "-f", "-q", "-n",
-                    "-t", "6", "-T", "2", "-A", "1", "-O", "mtu", "-O", "search", "-O", "domain", "-s", script.toString());
+                    "-t", "6", "-T", "2", "-A", "1", "-O", "mtu", "-O", "search", "-O", "domain", "-O", "hostname", "-s", script.toString());
             Map<String, String> env = new HashMap<>();
             for (String line : Files.readAllLines(out)) {
                 int eq = line.indexOf('=');

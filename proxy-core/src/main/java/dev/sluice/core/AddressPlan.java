@@ -89,7 +89,7 @@ public final class AddressPlan {
                 v4, v4 ? addr4 : null, v4 ? prefix4 : 0, v4 ? gw4 : null, v4 ? dns4 : List.of(),
                 v6, v6 ? stripScope(addr6) : null, 64, v6 ? gw6 : null, routerLl6, v6 ? dns6 : List.of(),
                 search, !rc.noDhcp() && v4, !rc.noNdp() && v6, !rc.noDhcpv6() && v6 && !rc.noNdp(),
-                !rc.noRa() && !rc.noNdp() && v6);
+                !rc.noRa() && !rc.noNdp() && v6, rc.compat().hostname(), rc.compat().fqdn());
     }
 
     private static Inet6Address stripScope(Inet6Address a) {

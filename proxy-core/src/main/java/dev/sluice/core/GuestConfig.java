@@ -29,6 +29,8 @@ import java.util.List;
  * @param ndp        answer NDP (neighbour solicitations, router solicitations)
  * @param dhcpv6     answer DHCPv6
  * @param ra         send router advertisements
+ * @param hostname   {@code --hostname}: DHCP option 12, or null
+ * @param fqdn       {@code --fqdn}: DHCP option 81 and DHCPv6 option 39 (RFC 4702, 4704), or null
  */
 public record GuestConfig(
         long ourMac,
@@ -49,12 +51,23 @@ public record GuestConfig(
         boolean dhcp,
         boolean ndp,
         boolean dhcpv6,
-        boolean ra) {
+        boolean ra,
+        String hostname,
+        String fqdn) {
 
     /** passt's MAC address for its side of the link; kept so captures read the same. */
     public static final long DEFAULT_OUR_MAC = 0x9a559a559a55L;
     /** passt's default MTU: the largest that fits a 64 KiB IPv4 datagram with headers. */
     public static final int DEFAULT_MTU = 65520;
+
+    /** Without a host name or FQDN (the common case, and what tests build). */
+    public GuestConfig(long ourMac, long guestMac, int mtu, boolean ipv4, Inet4Address addr4, int prefix4,
+                       Inet4Address gw4, List<Inet4Address> dns4, boolean ipv6, Inet6Address addr6, int prefix6,
+                       Inet6Address gw6, Inet6Address routerLl6, List<Inet6Address> dns6, List<String> search,
+                       boolean dhcp, boolean ndp, boolean dhcpv6, boolean ra) {
+        this(ourMac, guestMac, mtu, ipv4, addr4, prefix4, gw4, dns4, ipv6, addr6, prefix6, gw6, routerLl6, dns6,
+                search, dhcp, ndp, dhcpv6, ra, null, null);
+    }
 
     public GuestConfig {
         dns4 = List.copyOf(dns4);

@@ -160,6 +160,7 @@ public final class Sluice {
         CountDownLatch stop = new CountDownLatch(1);
         PcapWriter pcap = null;
         AutoCloseable linkToClose = null;
+        dev.sluice.core.flow.fwd.NsForwarder nsForwarder = null;
         Runtime runtime = null;
         Path pidFile = rc.pidFile();
         Thread hook = new Thread(stop::countDown, "sluice-shutdown");
@@ -176,6 +177,16 @@ public final class Sluice {
                 int nsFd = Netns.open(rc.netns());
                 int tapFd = Tun.openTap(nsFd, tapName);
                 configureNamespace(rc, guest, nsFd, tapName);
+                if (!rc.compat().tcpNsForwards().isEmpty()) {
+                    nsForwarder = new dev.sluice.core.flow.fwd.NsForwarder(loop, nsFd);
+                    try {
+                        for (PortSpec spec : rc.compat().tcpNsForwards()) {
+                            nsForwarder.forwardTcp(spec);
+                        }
+                    } catch (IOException e) {
+                        throw new ConfigError(e.getMessage(), e);
+                    }
+                }
                 TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapFd, tapName, guest.mtu(), counters, pcap);
                 link = tap;
                 linkToClose = tap;
@@ -220,6 +231,9 @@ public final class Sluice {
                 stream.setHandler(rt);
                 stream.start();
             }
+            if (rc.tapMode() && rc.compat().netnsQuit()) {
+                NetnsWatch.start(loop, Netns.pathFor(rc.netns()), stop::countDown);
+            }
             if (rc.plugins().statsIntervalSeconds() > 0) {
                 FilterChain c = chain;
                 int every = rc.plugins().statsIntervalSeconds();
@@ -242,6 +256,9 @@ public final class Sluice {
             }
             printBanner(rc, host, guest, stream, tapName);
             log.info("Sluice is ready");
+            Background.ready();
+            rc.compat().until().thenRun(stop::countDown);
+            rc.compat().onReady().run();
             stop.await();
             log.info("stopping");
             return 0;
@@ -257,6 +274,9 @@ public final class Sluice {
                 } catch (Exception e) {
                     log.warn("closing the guest link: {}", e.toString());
                 }
+            }
+            if (nsForwarder != null) {
+                nsForwarder.close();
             }
             if (runtime != null) {
                 Runtime rt = runtime;

@@ -148,6 +148,21 @@ final class Converters {
         }
     }
 
+    /** Host and domain names as DHCP carries them: LDH labels of 1-63, at most 253 in all. */
+    static final class HostName implements ITypeConverter<String> {
+        private static final String LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+
+        @Override
+        public String convert(String value) {
+            String v = value.endsWith(".") ? value.substring(0, value.length() - 1) : value;
+            if (v.isEmpty() || v.length() > 253 || !v.matches(LABEL + "(\\." + LABEL + ")*")) {
+                throw new TypeConversionException("'" + value + "' is not a host name (letters, digits, '-', "
+                        + "dot-separated labels of at most 63, 253 in all)");
+            }
+            return v;
+        }
+    }
+
     /** Interface names: what the kernel accepts (1 to 15 bytes, no '/', ':' or white space). */
     static final class IfName implements ITypeConverter<String> {
         @Override

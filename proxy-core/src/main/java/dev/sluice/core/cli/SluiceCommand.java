@@ -208,13 +208,45 @@ public final class SluiceCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Warnings and errors only")
     boolean quiet;
 
-    @Option(names = {"-f", "--foreground"}, description = "Accepted for passt compatibility: Sluice always runs in the foreground")
+    @Option(names = {"-f", "--foreground"},
+            description = "Stay in the foreground. sluice always does; as passt or pasta, Sluice goes to the "
+                    + "background once it is ready, as passt does, unless -f is given")
     boolean foreground;
 
     // --- privileges (docs/security.md) -------------------------------------------------
     @Option(names = "--runas", paramLabel = "UID|USER[:GID|GROUP]", converter = Converters.RunAs.class,
             description = "Once set up, run as this user (default when started as root: nobody, like passt)")
     dev.sluice.core.host.Privileges.Ids runAs;
+
+    // --- passt/pasta drop-in ------------------------------------------------------
+    @Option(names = {"-H", "--hostname"}, paramLabel = "NAME", converter = Converters.HostName.class,
+            description = "Host name offered to the guest (DHCP option 12)")
+    String hostname;
+
+    @Option(names = "--fqdn", paramLabel = "NAME", converter = Converters.HostName.class,
+            description = "Fully qualified domain name offered to the guest (DHCP option 81, DHCPv6 option 39)")
+    String fqdn;
+
+    @Option(names = {"-T", "--tcp-ns"}, paramLabel = "SPEC", converter = Converters.Ports.class,
+            description = "Tap mode: connections inside the namespace to its loopback PORTS reach the host's "
+                    + "loopback (repeatable; same syntax as -t; default none)")
+    List<dev.sluice.core.flow.fwd.PortSpec> tcpNsPorts = new ArrayList<>();
+
+    @Option(names = {"-U", "--udp-ns"}, paramLabel = "SPEC", converter = Converters.Ports.class,
+            description = "pasta's namespace-side UDP forwards: only 'none' (the default) is supported so far")
+    List<dev.sluice.core.flow.fwd.PortSpec> udpNsPorts = new ArrayList<>();
+
+    @Option(names = "--no-netns-quit", description = "Tap mode: keep running when the target namespace disappears")
+    boolean noNetnsQuit;
+
+    @CommandLine.Parameters(arity = "0..*", paramLabel = "PID|COMMAND",
+            description = "As pasta: PID, the process whose network namespace gets the tap (= --netns "
+                    + "/proc/PID/ns/net); or COMMAND [ARG]..., run in a new network namespace that gets the tap "
+                    + "(as root; default: $SHELL), pasta exiting with its status")
+    List<String> positional = new ArrayList<>();
+
+    /** pasta's PID argument, or null. */
+    String pid;
 
     @Option(names = "--resolv-conf", paramLabel = "FILE", hidden = true,
             description = "Read the host's resolvers from FILE instead of /etc/resolv.conf")
@@ -248,15 +280,21 @@ public final class SluiceCommand implements Callable<Integer> {
     /** The configured picocli model, also used to generate the man page and completion. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SluiceCommand());
+        cl.setCommandName(Personality.current().command());
+        if (Personality.current() == Personality.PASTA) {
+            // pasta [OPTIONS] COMMAND [ARG]...: the command's own options are not ours
+            cl.setStopAtPositional(true);
+        }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExpandAtFiles(true);
         cl.setParameterExceptionHandler(SluiceCommand::onBadOption);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            String who = Personality.current().command();
             if (ex instanceof UsageError u) {
-                cmd.getErr().println("sluice: " + u.getMessage());
+                cmd.getErr().println(who + ": " + u.getMessage());
                 return 2;
             }
-            cmd.getErr().println("sluice: " + StartupChecks.oneLine(ex));
+            cmd.getErr().println(who + ": " + StartupChecks.oneLine(ex));
             if (parseResult.hasMatchedOption("-d") || parseResult.hasMatchedOption("--trace")) {
                 ex.printStackTrace(cmd.getErr());
             }
@@ -269,14 +307,59 @@ public final class SluiceCommand implements Callable<Integer> {
     /** One line naming the option, exit 2, as operators of passt expect. */
     private static int onBadOption(ParameterException ex, String[] args) {
         PrintWriter err = ex.getCommandLine().getErr();
-        err.println("sluice: " + ex.getMessage());
+        String who = Personality.current().command();
+        if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+            for (String arg : u.getUnmatched()) {
+                String passt = PasstOptions.unsupported(arg);
+                if (passt != null) {
+                    // passt's own status for an option it cannot use, so wrappers that retry without it can tell
+                    err.println(who + ": passt option '" + passt + "' is not supported by Sluice");
+                    err.flush();
+                    return 1;
+                }
+            }
+        }
+        err.println(who + ": " + ex.getMessage());
         err.flush();
         return 2;
     }
 
+    /** Command mode: the namespace of the started command, and what Sluice waits on. */
+    private String commandNetns;
+    private Runnable onReady = () -> { };
+    private java.util.concurrent.CompletableFuture<?> until = new java.util.concurrent.CompletableFuture<>();
+
+    /** True when pasta is to run a command (or a shell) in a namespace of its own. */
+    boolean commandMode() {
+        return Personality.current() == Personality.PASTA && netns == null
+                && !(positional.size() == 1 && positional.get(0).matches("[1-9][0-9]{0,9}"));
+    }
+
     @Override
     public Integer call() throws Exception {
+        CommandMode cmd = null;
+        if (commandMode()) {
+            cmd = CommandMode.start(positional);
+            commandNetns = cmd.netnsPath();
+            onReady = cmd::go;
+            until = cmd.exited();
+        }
+        try {
+            int rcode = runConfigured();
+            return cmd != null ? cmd.exitStatus(rcode) : rcode;
+        } finally {
+            if (cmd != null) {
+                cmd.kill();
+            }
+        }
+    }
+
+    private int runConfigured() throws Exception {
         RunConfig rc = validate();
+        if (rc.compat().background() && !dev.sluice.core.Background.isChild()) {
+            return dev.sluice.core.Background.spawnAndWait(System.err);
+        }
+        dev.sluice.core.Background.prepare();
         Logging.configure(trace ? Logging.Level.TRACE : debug ? Logging.Level.DEBUG
                 : quiet ? Logging.Level.WARN : Logging.Level.INFO, logFile);
         return Sluice.runUntilStopped(rc, runAs);
@@ -291,6 +374,34 @@ public final class SluiceCommand implements Callable<Integer> {
             return new RunConfig(null, false, null, null, false, null, null, -1, null, null, null, 0, mtu,
                     List.of(), false, List.of(), false, false, false, false, false, false, false, null, null,
                     resolvConf, FlowConfig.DEFAULT, validatePlugins());
+        }
+        Personality who = Personality.current();
+        if (!positional.isEmpty() && who != Personality.PASTA) {
+            throw new UsageError("unexpected argument '" + positional.get(0) + "' (a PID or COMMAND is pasta's: "
+                    + "run as pasta)");
+        }
+        if (commandNetns == null && positional.size() == 1 && positional.get(0).matches("[1-9][0-9]{0,9}")) {
+            pid = positional.get(0);
+        }
+        if (commandNetns != null) {
+            if (netns != null) {
+                throw new UsageError("a COMMAND and --netns both name a namespace: give one");
+            }
+            netns = commandNetns;
+        }
+        if (pid != null) {
+            if (netns != null) {
+                throw new UsageError("a PID and --netns both name a namespace: give one");
+            }
+            netns = "/proc/" + pid + "/ns/net";
+        }
+
+        if (netns == null && (!tcpNsPorts.stream().allMatch(p -> p.isNone())
+                || !udpNsPorts.stream().allMatch(p -> p.isNone()))) {
+            throw new UsageError("options --tcp-ns and --udp-ns need a namespace (tap mode)");
+        }
+        if (!udpNsPorts.stream().allMatch(p -> p.isNone())) {
+            throw new UsageError("option '--udp-ns': only 'none' is supported by Sluice so far");
         }
         if (netns != null && (socket != null || oneOff)) {
             throw new UsageError("option --netns (tap mode) cannot be combined with --socket or --one-off (stream mode)");
@@ -391,7 +502,9 @@ public final class SluiceCommand implements Callable<Integer> {
         return new RunConfig(socket, oneOff, netns, nsIfName, configNet, hostIf, a4, prefix4, a6, g4, g6,
                 mac == null ? 0 : mac, mtu, dnsAddrs, dnsNone, domains, searchNone,
                 noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf,
-                validateFlows(), validatePlugins());
+                validateFlows(), validatePlugins(), new dev.sluice.core.PasstCompat(hostname, fqdn,
+                tcpNsPorts, udpNsPorts, who.backgroundByDefault() && !foreground && commandNetns == null,
+                !noNetnsQuit, onReady, until));
     }
 
     private FlowConfig validateFlows() {
@@ -479,7 +592,11 @@ public final class SluiceCommand implements Callable<Integer> {
         @Override
         public String[] getVersion() {
             String v = SluiceCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"sluice " + (v != null ? v : "(development build)")};
+            String version = v != null ? v : "(development build)";
+            Personality who = Personality.current();
+            // passt and pasta say what they really are, so a bug report names the right project
+            return new String[] {who == Personality.SLUICE ? "sluice " + version
+                    : who.command() + " (Sluice " + version + ")"};
         }
     }
 

@@ -38,7 +38,7 @@ public final class Netns {
         return fd;
     }
 
-    static String pathFor(String pathOrName) {
+    public static String pathFor(String pathOrName) {
         if (pathOrName == null || pathOrName.isEmpty()) {
             throw new IllegalArgumentException("empty namespace name");
         }

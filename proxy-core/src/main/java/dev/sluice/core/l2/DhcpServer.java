@@ -54,6 +54,9 @@ public final class DhcpServer {
     private final int[] dns;
     private final byte[] domainName;
     private final byte[] searchList;
+    private final byte[] hostname;
+    /** Option 81's data: flags, two RCODEs, the name in wire format; empty without --fqdn. */
+    private final byte[] fqdn;
     private final int mtu;
     /** Fixed options of an OFFER/ACK before the search options, without the client id echo. */
     private final int baseOptionsLen;
@@ -84,6 +87,8 @@ public final class DhcpServer {
         List<String> search = Addrs.validDomains(g.search());
         this.searchList = DhcpMessage.encodeDomainNames(search);
         this.domainName = search.isEmpty() ? new byte[0] : search.get(0).getBytes(StandardCharsets.US_ASCII);
+        this.hostname = g.hostname() == null ? new byte[0] : g.hostname().getBytes(StandardCharsets.US_ASCII);
+        this.fqdn = g.fqdn() == null ? new byte[0] : fqdnOption(g.fqdn());
         // option 26 is 16 bits and at least 68 (RFC 2132)
         this.mtu = g.mtu() >= 68 && g.mtu() <= 0xffff ? g.mtu() : 0;
         this.baseOptionsLen = 3 + 6 + 6 + 6 + 6 + (dns.length > 0 ? 2 + 4 * dns.length : 0) + (mtu != 0 ? 4 : 0) + 1;
@@ -95,6 +100,20 @@ public final class DhcpServer {
         this.acks = c.get("dhcp.ack");
         this.naks = c.get("dhcp.nak");
         this.informs = c.get("dhcp.inform");
+    }
+
+    /**
+     * RFC 4702 option 81 as a server sends it: flags with only E set (the name is in
+     * wire format; S clear: Sluice updates no DNS), both RCODEs 255 as section 3.2 asks.
+     */
+    static byte[] fqdnOption(String name) {
+        byte[] wire = DhcpMessage.encodeDomainNames(List.of(name));
+        byte[] out = new byte[3 + wire.length];
+        out[0] = 0x04;
+        out[1] = (byte) 255;
+        out[2] = (byte) 255;
+        System.arraycopy(wire, 0, out, 3, wire.length);
+        return out;
     }
 
     /**
@@ -192,6 +211,14 @@ public final class DhcpServer {
         if (withSearch) {
             optLen += DhcpMessage.encodedLength(searchList.length);
         }
+        boolean withHostname = !nak && hostname.length > 0 && optLen + 2 + hostname.length <= room;
+        if (withHostname) {
+            optLen += 2 + hostname.length;
+        }
+        boolean withFqdn = !nak && fqdn.length > 0 && optLen + 2 + fqdn.length <= room;
+        if (withFqdn) {
+            optLen += 2 + fqdn.length;
+        }
         int dhcpLen = Math.max(DhcpMessage.MIN_BOOTP_LEN, DhcpMessage.OPTIONS + optLen);
         int frameLen = HEADERS + dhcpLen;
 
@@ -228,6 +255,12 @@ public final class DhcpServer {
             }
             if (withSearch) {
                 p = DhcpMessage.putBytes(out, p, DhcpMessage.OPT_DOMAIN_SEARCH, searchList);
+            }
+            if (withHostname) {
+                p = DhcpMessage.putBytes(out, p, DhcpMessage.OPT_HOSTNAME, hostname);
+            }
+            if (withFqdn) {
+                p = DhcpMessage.putBytes(out, p, DhcpMessage.OPT_CLIENT_FQDN, fqdn);
             }
         }
         if (cidOff >= 0) {

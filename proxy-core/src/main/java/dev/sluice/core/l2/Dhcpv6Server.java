@@ -57,6 +57,8 @@ public final class Dhcpv6Server {
     private final Dhcpv6Message msg = new Dhcpv6Message();
     private boolean declineLogged;
 
+    /** Option 39's data (flags 0: Sluice updates no DNS, then the name in wire format); empty without --fqdn. */
+    private final byte[] fqdn;
     private final Counter bad;
     private final Counter badChecksum;
     private final Counter ignored;
@@ -80,12 +82,20 @@ public final class Dhcpv6Server {
             System.arraycopy(g.dns6().get(i).getAddress(), 0, dns, 16 * i, 16);
         }
         this.domains = DhcpMessage.encodeDomainNames(Addrs.validDomains(g.search()));
+        this.fqdn = g.fqdn() == null ? new byte[0] : fqdnOption(g.fqdn());
         var c = ctx.counters();
         this.bad = c.get("dhcpv6.bad");
         this.badChecksum = c.get("dhcpv6.bad_checksum");
         this.ignored = c.get("dhcpv6.ignored");
         this.advertises = c.get("dhcpv6.advertise");
         this.replies = c.get("dhcpv6.reply");
+    }
+
+    static byte[] fqdnOption(String name) {
+        byte[] wire = DhcpMessage.encodeDomainNames(java.util.List.of(name));
+        byte[] out = new byte[1 + wire.length];
+        System.arraycopy(wire, 0, out, 1, wire.length);
+        return out;
     }
 
     /**
@@ -258,7 +268,8 @@ public final class Dhcpv6Server {
                         : 4 + Dhcpv6Message.IA_NA_FIXED + Dhcpv6Message.statusLength(MSG_NO_ADDRS)) : 0)
                 + (status >= 0 ? Dhcpv6Message.statusLength(statusMsg) : 0)
                 + (config && dns.length > 0 ? 4 + dns.length : 0)
-                + (config && domains.length > 0 ? 4 + domains.length : 0);
+                + (config && domains.length > 0 ? 4 + domains.length : 0)
+                + (config && fqdn.length > 0 ? 4 + fqdn.length : 0);
         ByteBuf out = ctx.alloc().directBuffer(HEADERS + len);
         int p = Dhcpv6Message.emitHeader(out, HEADERS, replyType, msg.transactionId());
         if (clientId >= 0) {
@@ -285,6 +296,9 @@ public final class Dhcpv6Server {
         }
         if (config && domains.length > 0) {
             p = Dhcpv6Message.putBytes(out, p, Dhcpv6Message.OPT_DOMAIN_LIST, domains);
+        }
+        if (config && fqdn.length > 0) {
+            p = Dhcpv6Message.putBytes(out, p, Dhcpv6Message.OPT_CLIENT_FQDN, fqdn);
         }
         assert p == HEADERS + len : "DHCPv6 reply length " + (p - HEADERS) + " != " + len;
         int ipOff = EthernetFrame.HEADER_LEN;

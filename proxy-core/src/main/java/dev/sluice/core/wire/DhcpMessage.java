@@ -64,6 +64,8 @@ public final class DhcpMessage {
     public static final int OPT_REBINDING_TIME = 59;
     public static final int OPT_CLIENT_ID = 61;
     public static final int OPT_DOMAIN_SEARCH = 119;
+    /** RFC 4702 client FQDN. */
+    public static final int OPT_CLIENT_FQDN = 81;
     public static final int OPT_END = 255;
 
     public static final int DHCPDISCOVER = 1;

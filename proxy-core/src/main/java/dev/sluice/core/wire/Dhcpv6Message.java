@@ -44,6 +44,8 @@ public final class Dhcpv6Message {
     public static final int OPT_RAPID_COMMIT = 14;
     public static final int OPT_DNS_SERVERS = 23;
     public static final int OPT_DOMAIN_LIST = 24;
+    /** RFC 4704 client FQDN. */
+    public static final int OPT_CLIENT_FQDN = 39;
     public static final int OPT_IA_PD = 25;
 
     /** Fixed part of IA_NA data before its own options: IAID, T1, T2. */

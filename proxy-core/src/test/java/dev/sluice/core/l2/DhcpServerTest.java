@@ -311,6 +311,28 @@ class DhcpServerTest {
     }
 
     @Test
+    void hostnameAndFqdnAreOfferedAsPasstDoes() {
+        GuestConfig d = TestContexts.config();
+        reconfigure(new GuestConfig(d.ourMac(), 0, d.mtu(), true, d.addr4(), 24, d.gw4(), d.dns4(), true,
+                d.addr6(), 64, d.gw6(), d.routerLl6(), d.dns6(), d.search(), true, true, true, true,
+                "vm1", "vm1.example.test"));
+        feed(Pcap.first("frames/dhcp4-udhcpc.pcap", dhcp4(DhcpMessage.DHCPDISCOVER)));
+        Reply r = parse(env.link.only());
+        assertArrayEquals("vm1".getBytes(StandardCharsets.US_ASCII), r.opt(DhcpMessage.OPT_HOSTNAME));
+        // RFC 4702: flags E only, RCODE1/2 255, then the name in wire format
+        assertArrayEquals(hex("04 ff ff 03 766d31 07 6578616d706c65 04 74657374 00"),
+                r.opt(DhcpMessage.OPT_CLIENT_FQDN));
+    }
+
+    @Test
+    void noHostnameOptionsWithoutTheOptions() {
+        feed(Pcap.first("frames/dhcp4-udhcpc.pcap", dhcp4(DhcpMessage.DHCPDISCOVER)));
+        Reply r = parse(env.link.only());
+        assertNull(r.opt(DhcpMessage.OPT_HOSTNAME));
+        assertNull(r.opt(DhcpMessage.OPT_CLIENT_FQDN));
+    }
+
+    @Test
     void invalidSearchDomainsAreNotOffered() {
         GuestConfig d = TestContexts.config();
         reconfigure(new GuestConfig(d.ourMac(), 0, d.mtu(), true, d.addr4(), 24, d.gw4(), d.dns4(), true,

@@ -259,6 +259,21 @@ class Dhcpv6ServerTest {
     }
 
     @Test
+    void fqdnIsOfferedWithTheConfiguration() {
+        GuestConfig d = TestContexts.config();
+        reconfigure(new GuestConfig(d.ourMac(), 0, d.mtu(), true, d.addr4(), 24, d.gw4(), d.dns4(), true,
+                d.addr6(), 64, d.gw6(), d.routerLl6(), d.dns6(), d.search(), true, true, true, true,
+                "vm1", "vm1.example.test"));
+        byte[] f = Pcap.first(CAP, dhcp6(Dhcpv6Message.SOLICIT));
+        feed(f);
+        Dhcpv6Message.Repr r = parse(env.link.only(), Dhcpv6Message.ADVERTISE, repr(f).transactionId());
+        assertEquals(List.of(1, 2, 3, 23, 24, 39), codes(r));
+        // RFC 4704: flags 0 (Sluice updates no DNS), then the name in wire format
+        assertArrayEquals(hex("00 03 766d31 07 6578616d706c65 04 74657374 00"),
+                r.option(Dhcpv6Message.OPT_CLIENT_FQDN));
+    }
+
+    @Test
     void withoutAnAddressTheIaSaysSo() {
         GuestConfig d = TestContexts.config();
         reconfigure(new GuestConfig(d.ourMac(), 0, d.mtu(), true, d.addr4(), 24, d.gw4(), d.dns4(), true,
