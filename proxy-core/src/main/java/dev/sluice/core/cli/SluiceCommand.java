@@ -171,6 +171,10 @@ public final class SluiceCommand implements Callable<Integer> {
             description = "Most concurrent flows of all protocols; over it new flows are refused (default: ${DEFAULT-VALUE})")
     int maxFlows = dev.sluice.core.flow.FlowBudget.DEFAULT_MAX;
 
+    @Option(names = "--flow-rate", paramLabel = "tcp=N,udp=N,icmp=N", converter = Converters.FlowRateList.class,
+            description = "Most new flows per second the guest may open, per protocol (default: no limit)")
+    dev.sluice.core.flow.FlowRates flowRates = dev.sluice.core.flow.FlowRates.NONE;
+
     // --- plugins ---------------------------------------------------------------
     @Option(names = "--plugin", paramLabel = "NAME[:KEY=VALUE[,KEY=VALUE...]]",
             description = "Add an outbound-flow filter to the chain (repeatable; the chain runs in the order given)")
@@ -392,7 +396,7 @@ public final class SluiceCommand implements Callable<Integer> {
             o6 |= !v4;
         }
         return new FlowConfig(noTcp, noUdp, noIcmp, noMapGw, mapHostLoopback, mapGuestAddr, dnsForward, dnsHost,
-                outbound, outboundIf4, outboundIf6, tcpPorts, udpPorts, maxFlows);
+                outbound, outboundIf4, outboundIf6, tcpPorts, udpPorts, maxFlows, flowRates);
     }
 
     private static void check(String option, List<String> values, java.util.function.Consumer<String> sink) {

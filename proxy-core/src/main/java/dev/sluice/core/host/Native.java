@@ -168,5 +168,7 @@ final class Native {
         int getegid();
 
         @SaveError int getgroups(int size, long list);
+
+        @SaveError int prlimit(int pid, int resource, long newLimit, long oldLimit);
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.core.link;
 
 import dev.sluice.core.Counters;
+import dev.sluice.core.LogLimiter;
 import dev.sluice.core.pcap.PcapWriter;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -42,6 +43,7 @@ public final class StreamLink implements GuestLink, AutoCloseable {
     private static final int BATCH = 512 * 1024;
 
     private final IoEventLoop loop;
+    private final LogLimiter extraLog = new LogLimiter();
     private final Path path;
     private final int maxFrame;
     private final PcapWriter pcap;
@@ -220,7 +222,10 @@ public final class StreamLink implements GuestLink, AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
             if (guest != null && guest.isActive()) {
-                log.warn("a guest is already attached; closing the new connection");
+                if (extraLog.allow()) {
+                    log.warn("a guest is already attached; closing the new connection (counted in "
+                            + "link.extra_clients_refused; {} more since the last line)", extraLog.suppressed());
+                }
                 extraClients.inc();
                 ctx.close();
                 return;
