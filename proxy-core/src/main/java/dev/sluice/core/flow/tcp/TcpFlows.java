@@ -334,7 +334,7 @@ public final class TcpFlows implements L4Handler {
         cEvicted.inc();
         if (evictLog.allow(now)) {
             log.warn("tcp flow table full ({} flows): dropping the oldest pending connect, {}, for a new one "
-                    + "(counted in tcp.evicted_pending; {} more since the last line)", budget.max(), old,
+                    + "(counted in tcp.evicted_pending; {} more since the last line)", budget.max(), old.name,
                     evictLog.suppressed());
         }
         old.abort("evicted: the table is full", true);
