@@ -168,7 +168,8 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         this.inbound = inbound;
         this.name = name;
         this.ourMss = v6 ? owner.ourMss6 : owner.ourMss4;
-        this.rcvQueue = (int) Math.min(owner.settings.hostWriteQueue(), (long) owner.settings.windowSegments() * ourMss);
+        this.rcvQueue = (int) Math.min(Math.min(owner.settings.hostWriteQueue(), owner.linkWindow),
+                (long) owner.settings.windowSegments() * ourMss);
         this.rto = owner.initialRtoNs;
     }
 

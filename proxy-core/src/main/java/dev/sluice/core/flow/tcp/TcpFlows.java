@@ -79,6 +79,8 @@ public final class TcpFlows implements L4Handler {
     final long minRtoNs;
     final long maxRtoNs;
     final long dropHoldNs;
+    /** The guest link's cap on the window a flow offers ({@code GuestLink.maxGuestWindow}). */
+    final int linkWindow;
 
     private final ArrayList<TcpFlow> dirty = new ArrayList<>();
     private final Runnable flushTask = this::flushBatch;
@@ -149,6 +151,7 @@ public final class TcpFlows implements L4Handler {
         this.minRtoNs = settings.minRto().toNanos();
         this.maxRtoNs = settings.maxRto().toNanos();
         this.dropHoldNs = settings.dropHold().toNanos();
+        this.linkWindow = ctx.link() != null ? Math.max(1024, ctx.link().maxGuestWindow()) : Integer.MAX_VALUE;
         Counters c = ctx.counters();
         cBad = c.get("tcp.bad");
         cBadChecksum = c.get("tcp.bad_checksum");
