@@ -40,8 +40,6 @@ class FloodIT {
     static final int FLOOD_SECONDS = 20;
     /** Stated bounds: the JVM with every table at its cap stays well below these. */
     static final long RSS_BOUND_KB = 1_536 * 1024;
-    static final Pattern STATS = Pattern.compile("stats: flows tcp=(\\d+) udp=(\\d+) icmp=(\\d+) "
-            + "budget tcp=(\\d+)/(\\d+) udp=(\\d+)/(\\d+) icmp=(\\d+)/(\\d+)");
 
     private Topology topo;
     private SluiceProcess sluice;
@@ -131,6 +129,8 @@ class FloodIT {
         String counters = m.group(1);
         System.out.println("flood counters: " + counters);
         assertTrue(counters.contains("eth.foreign_mac="), counters);
+        assertTrue(counters.contains("udp.evicted_unanswered="), "the UDP flood filled UDP's cap: " + counters);
+        assertTrue(counters.contains("tcp.evicted_pending="), "the blackholed SYNs filled TCP's cap: " + counters);
         assertFalse(log.contains("Too many open files"), "never out of descriptors");
         assertFalse(log.contains("Exception"), "no exception reached a log, let alone netty's loop");
         assertEquals(1, log.split("guest MAC address: ", -1).length - 1, "the guest's MAC was learned once, "
@@ -189,7 +189,7 @@ class FloodIT {
         Cmd.Result r = Cmd.shIn(topo.g, FLOOD_SECONDS + 30, "timeout -s INT " + FLOOD_SECONDS + " " + cmd + " 2>&1; true");
         honest.join(TimeUnit.SECONDS.toMillis(60));
         sampler.join(TimeUnit.SECONDS.toMillis(10));
-        String peak = lastStats();
+        String peak = FlowStats.last(sluice);
         System.out.printf("%s: honest curls %d ok, %d failed; Sluice peak RSS %d KiB, peak fds %d (limit %d); "
                 + "last stats during the flood: %s; flooder: %s%n", name, ok.get(), failed.get(), maxRss.get(),
                 maxFds.get(), fdLimit, peak, r.out().trim().replace('\n', ' '));
@@ -198,42 +198,7 @@ class FloodIT {
         assertTrue(ok.get() >= 3, name + ": honest downloads ran during the flood: " + ok.get());
         assertTrue(maxRss.get() < RSS_BOUND_KB, name + ": RSS " + maxRss.get() + " KiB");
         assertTrue(maxFds.get() < fdLimit, name + ": descriptors " + maxFds.get() + " stay under the limit " + fdLimit);
-        assertDrained(name);
-    }
-
-    /** Waits for a stats line with no flow and no budget slot in use: budget = live flows = 0. */
-    private void assertDrained(String name) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        String last = null;
-        while (System.nanoTime() < deadline) {
-            last = lastStats();
-            Matcher m = STATS.matcher(last == null ? "" : last);
-            if (m.find()) {
-                int[] v = new int[9];
-                for (int i = 0; i < 9; i++) {
-                    v[i] = Integer.parseInt(m.group(i + 1));
-                }
-                // every stats line: the budget in use is exactly the live flows of each protocol
-                assertEquals(v[0], v[3], "tcp budget = tcp flows: " + last);
-                assertEquals(v[1], v[5], "udp budget = udp flows: " + last);
-                assertEquals(v[2], v[7], "icmp budget = icmp flows: " + last);
-                if (v[0] == 0 && v[1] == 0 && v[2] == 0) {
-                    return;
-                }
-            }
-            Thread.sleep(1000);
-        }
-        fail(name + ": flows did not drain to zero; last stats: " + last);
-    }
-
-    private String lastStats() {
-        String last = null;
-        for (String l : sluice.log().split("\n")) {
-            if (STATS.matcher(l).find()) {
-                last = l.substring(l.indexOf("stats:"));
-            }
-        }
-        return last;
+        FlowStats.assertDrained(sluice, name, 90);
     }
 
     private int logLines() {

@@ -86,6 +86,7 @@ class StreamBigMtuIT {
             }
             assertTrue(awaitCount("guest disconnected", round, 20), sluice.log());
         }
+        FlowStats.assertDrained(sluice, "after the transfers", 60);
     }
 
     private boolean awaitCount(String text, int n, int seconds) throws InterruptedException {
