@@ -168,7 +168,9 @@ public final class SluiceCommand implements Callable<Integer> {
     boolean noIcmp;
 
     @Option(names = "--max-flows", paramLabel = "N", converter = Converters.PositiveInt.class,
-            description = "Most concurrent flows of all protocols; over it new flows are refused (default: ${DEFAULT-VALUE})")
+            description = "Most concurrent flows of all protocols, split TCP 50%%, UDP 40%%, ICMP 10%% and never more than "
+                    + "the open-file limit allows; at a protocol's cap the oldest pending flow makes room, else new flows are "
+                    + "refused (default: ${DEFAULT-VALUE})")
     int maxFlows = dev.sluice.core.flow.FlowBudget.DEFAULT_MAX;
 
     @Option(names = "--flow-rate", paramLabel = "tcp=N,udp=N,icmp=N", converter = Converters.FlowRateList.class,
