@@ -66,8 +66,8 @@ class StreamModeIT {
 
     /**
      * TCP through QEMU: a 64 MiB download from the lan's web server, sha256
-     * equal. The guest tap keeps MTU 1500: QEMU 7.2's stream netdev aborts on
-     * partial writes of 64 KiB frames through a hub (see docs/design.md).
+     * equal. The guest tap keeps MTU 1500; MTU 65520 through the hub is
+     * StreamBigMtuIT's (QEMU 7.2's partial-write abort, see docs/design.md).
      */
     @Test
     void curlDownloadThroughQemuMatchesSha256() throws Exception {

@@ -24,19 +24,31 @@ import java.util.List;
  * @param tcpForwards     {@code -t} specs
  * @param udpForwards     {@code -u} specs
  * @param maxFlows        {@code --max-flows}
+ * @param flowRates       {@code --flow-rate}
  */
 public record FlowConfig(
         boolean noTcp, boolean noUdp, boolean noIcmp,
         boolean noMapGw, List<String> mapHostLoopback, List<String> mapGuestAddr,
         List<String> dnsForward, List<String> dnsHost,
         List<InetAddress> outbound, String outboundIf4, String outboundIf6,
-        List<PortSpec> tcpForwards, List<PortSpec> udpForwards, int maxFlows) {
+        List<PortSpec> tcpForwards, List<PortSpec> udpForwards, int maxFlows,
+        dev.sluice.core.flow.FlowRates flowRates) {
 
     public static final FlowConfig DEFAULT = new FlowConfig(false, false, false, false, List.of(), List.of(),
             List.of(), List.of(), List.of(), null, null, List.of(), List.of(),
             dev.sluice.core.flow.FlowBudget.DEFAULT_MAX);
 
+    /** Without {@code --flow-rate}: no rate limits. */
+    public FlowConfig(boolean noTcp, boolean noUdp, boolean noIcmp, boolean noMapGw, List<String> mapHostLoopback,
+                      List<String> mapGuestAddr, List<String> dnsForward, List<String> dnsHost,
+                      List<InetAddress> outbound, String outboundIf4, String outboundIf6,
+                      List<PortSpec> tcpForwards, List<PortSpec> udpForwards, int maxFlows) {
+        this(noTcp, noUdp, noIcmp, noMapGw, mapHostLoopback, mapGuestAddr, dnsForward, dnsHost, outbound,
+                outboundIf4, outboundIf6, tcpForwards, udpForwards, maxFlows, dev.sluice.core.flow.FlowRates.NONE);
+    }
+
     public FlowConfig {
+        java.util.Objects.requireNonNull(flowRates, "flowRates");
         mapHostLoopback = List.copyOf(mapHostLoopback);
         mapGuestAddr = List.copyOf(mapGuestAddr);
         dnsForward = List.copyOf(dnsForward);

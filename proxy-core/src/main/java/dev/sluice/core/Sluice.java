@@ -4,7 +4,7 @@ import dev.sluice.api.PortForward;
 import dev.sluice.api.Protocol;
 import dev.sluice.core.flow.DefaultBindingGate;
 import dev.sluice.core.flow.DeviceBinder;
-import dev.sluice.core.flow.FlowBudget;
+import dev.sluice.core.flow.FlowBudgets;
 import dev.sluice.core.flow.MappingConfig;
 import dev.sluice.core.flow.OutboundGate;
 import dev.sluice.core.flow.PasstAddressMapper;
@@ -154,7 +154,7 @@ public final class Sluice {
         InetAddress src6 = fc.outbound().stream().filter(a -> a instanceof Inet6Address).findFirst().orElse(null);
         gate = DefaultBindingGate.wrap(gate, src4, src6, fc.outboundIf4(), fc.outboundIf6());
         PasstAddressMapper mapper = new PasstAddressMapper(mapping(fc, guest, host));
-        FlowBudget budget = new FlowBudget(fc.maxFlows());
+        FlowBudgets budget = FlowLimits.budgets(fc);
         DeviceBinder binder = DeviceBinder.HOST;
 
         CountDownLatch stop = new CountDownLatch(1);
@@ -310,18 +310,18 @@ public final class Sluice {
         final TcpFlows tcp;
         final UdpFlows udp;
         final IcmpFlows icmp;
-        final FlowBudget budget;
+        final FlowBudgets budget;
         PortForwarder forwarder;
 
         Runtime(SluiceContext ctx, FlowConfig fc, PasstAddressMapper mapper, OutboundGate gate, FrameGate frames,
-                FlowBudget budget, DeviceBinder binder) {
+                FlowBudgets budget, DeviceBinder binder) {
             this.budget = budget;
             dispatcher = new Dispatcher(ctx);
             dispatcher.setFrameFilter(frames);
-            tcp = fc.noTcp() ? null : new TcpFlows(ctx, mapper, gate, budget, TcpSettings.defaults(), binder);
-            udp = fc.noUdp() ? null : new UdpFlows(ctx, mapper, gate, budget,
+            tcp = fc.noTcp() ? null : new TcpFlows(ctx, mapper, gate, budget.tcp(), TcpSettings.defaults(), binder);
+            udp = fc.noUdp() ? null : new UdpFlows(ctx, mapper, gate, budget.udp(),
                     new UdpSettings(UdpSettings.DEFAULT_IDLE_TIMEOUT, binder));
-            icmp = fc.noIcmp() ? null : new IcmpFlows(ctx, mapper, gate, budget,
+            icmp = fc.noIcmp() ? null : new IcmpFlows(ctx, mapper, gate, budget.icmp(),
                     new IcmpSettings(IcmpSettings.DEFAULT_IDLE_TIMEOUT, IcmpSettings.DEFAULT.sockets(), binder));
             dispatcher.setTcp(tcp);
             dispatcher.setUdp(udp);
@@ -358,7 +358,7 @@ public final class Sluice {
             return "flows tcp=" + (tcp != null ? tcp.activeFlows() : 0)
                     + " udp=" + (udp != null ? udp.activeFlows() : 0)
                     + " icmp=" + (icmp != null ? icmp.activeFlows() : 0)
-                    + " budget=" + budget.used() + "/" + budget.max()
+                    + " budget " + budget.usage()
                     + (chain != null ? "; " + chain.summary() : "");
         }
 

@@ -116,6 +116,18 @@ final class Converters {
         }
     }
 
+    /** {@code --flow-rate tcp=N,udp=N,icmp=N}. */
+    static final class FlowRateList implements ITypeConverter<dev.sluice.core.flow.FlowRates> {
+        @Override
+        public dev.sluice.core.flow.FlowRates convert(String value) {
+            try {
+                return dev.sluice.core.flow.FlowRates.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     static int parseInt(String value) {
         try {
             return Integer.parseInt(value.trim());

@@ -168,8 +168,14 @@ public final class SluiceCommand implements Callable<Integer> {
     boolean noIcmp;
 
     @Option(names = "--max-flows", paramLabel = "N", converter = Converters.PositiveInt.class,
-            description = "Most concurrent flows of all protocols; over it new flows are refused (default: ${DEFAULT-VALUE})")
+            description = "Most concurrent flows of all protocols, split TCP 50%%, UDP 40%%, ICMP 10%% and never more than "
+                    + "the open-file limit allows; at a protocol's cap the oldest pending flow makes room, else new flows are "
+                    + "refused (default: ${DEFAULT-VALUE})")
     int maxFlows = dev.sluice.core.flow.FlowBudget.DEFAULT_MAX;
+
+    @Option(names = "--flow-rate", paramLabel = "tcp=N,udp=N,icmp=N", converter = Converters.FlowRateList.class,
+            description = "Most new flows per second the guest may open, per protocol (default: no limit)")
+    dev.sluice.core.flow.FlowRates flowRates = dev.sluice.core.flow.FlowRates.NONE;
 
     // --- plugins ---------------------------------------------------------------
     @Option(names = "--plugin", paramLabel = "NAME[:KEY=VALUE[,KEY=VALUE...]]",
@@ -525,7 +531,7 @@ public final class SluiceCommand implements Callable<Integer> {
             o6 |= !v4;
         }
         return new FlowConfig(noTcp, noUdp, noIcmp, noMapGw, mapHostLoopback, mapGuestAddr, dnsForward, dnsHost,
-                outbound, outboundIf4, outboundIf6, tcpPorts, udpPorts, maxFlows);
+                outbound, outboundIf4, outboundIf6, tcpPorts, udpPorts, maxFlows, flowRates);
     }
 
     private static void check(String option, List<String> values, java.util.function.Consumer<String> sink) {

@@ -192,5 +192,7 @@ final class Native {
 
         /** struct group * (static storage), or 0. */
         @SaveError long getgrnam(long name);
+
+        @SaveError int prlimit(int pid, int resource, long newLimit, long oldLimit);
     }
 }

@@ -11,6 +11,7 @@ import dev.sluice.core.wire.EthernetFrame;
 import dev.sluice.core.wire.Icmpv6Message;
 import dev.sluice.core.wire.Ipv4Packet;
 import dev.sluice.core.wire.Ipv6Packet;
+import dev.sluice.core.LogLimiter;
 import dev.sluice.core.wire.Mac;
 import dev.sluice.core.wire.UdpDatagram;
 import io.netty.buffer.ByteBuf;
@@ -57,6 +58,18 @@ public final class Dispatcher implements FrameHandler {
     private final int mask4;
     private long learnedMac;
     private FrameGate frameGate;
+    /** The next valid unicast source is taken as the guest's: the link was (re)connected. */
+    private boolean relearn;
+    /** Frames from the learned MAC so far, and at the last silence check (see {@link #acceptNewSource}). */
+    private int learnedFrames;
+    private int checkedFrames;
+    private long checkedAtNs;
+    private boolean checked;
+    /** How long the learned MAC must stay silent before another source may replace it; tests shorten it. */
+    long relearnAfterSilenceNs = LogLimiter.DEFAULT_INTERVAL_NS;
+    private final LogLimiter learnLog = new LogLimiter();
+    private final LogLimiter foreignLog = new LogLimiter();
+    private final LogLimiter errorLog = new LogLimiter();
 
     private L4Handler tcp;
     private L4Handler udp;
@@ -71,6 +84,8 @@ public final class Dispatcher implements FrameHandler {
 
     private final Counter ethBad;
     private final Counter ethFiltered;
+    private final Counter foreignMac;
+    private final Counter errors;
     private final Counter vlanDropped;
     private final Counter notForUs;
     private final Counter unknownType;
@@ -112,6 +127,8 @@ public final class Dispatcher implements FrameHandler {
         Counters c = ctx.counters();
         this.ethBad = c.get("eth.bad");
         this.ethFiltered = c.get("eth.filtered");
+        this.foreignMac = c.get("eth.foreign_mac");
+        this.errors = c.get("eth.errors");
         this.vlanDropped = c.get("eth.vlan_dropped");
         this.notForUs = c.get("eth.not_for_us");
         this.unknownType = c.get("eth.unknown_type");
@@ -177,10 +194,24 @@ public final class Dispatcher implements FrameHandler {
     @Override
     public void onLinkDown() {
         ndp.onLinkDown();
+        relearn = true; // the next guest on the link may have another MAC
     }
 
     @Override
     public void onFrame(ByteBuf frame) {
+        try {
+            dispatch(frame);
+        } catch (RuntimeException e) {
+            // the last line before the link's read loop (and netty's selector): count, log a sample, go on
+            errors.inc();
+            if (errorLog.allow()) {
+                log.warn("error handling a guest frame (counted in eth.errors; {} more since the last line)",
+                        errorLog.suppressed(), e);
+            }
+        }
+    }
+
+    private void dispatch(ByteBuf frame) {
         if (!eth.wrap(frame, frame.readerIndex(), frame.readableBytes())) {
             ethBad.inc();
             return;
@@ -195,10 +226,11 @@ public final class Dispatcher implements FrameHandler {
             vlanDropped.inc();
             return;
         }
-        if (!macFixed && src != learnedMac && src != ourMac && src != 0 && !Mac.isMulticast(src)) {
-            learnedMac = src;
-            ctx.guestState().learnMac(src);
-            log.info("guest MAC address: {}", Mac.format(src)); // first frame, or a new guest on the link
+        if (src == learnedMac && !relearn) {
+            learnedFrames++;
+        } else if (!acceptNewSource(src)) {
+            foreignMac.inc();
+            return;
         }
         if (!eth.isBroadcastOrMulticast() && eth.dst() != ourMac) {
             notForUs.inc();
@@ -220,6 +252,57 @@ public final class Dispatcher implements FrameHandler {
                 break;
             default:
                 unknownType.inc();
+        }
+    }
+
+    /**
+     * A frame from a source that is not the guest's MAC. The guest's MAC is
+     * learned once: from the first valid unicast source (unless {@code -M}
+     * fixed it), again from the first one after the link reconnects, and
+     * otherwise only when a new source keeps sending for 10 s or more while
+     * the learned MAC sends nothing (a tap whose MAC the guest changed).
+     * Clock reads happen on foreign frames only. Every other frame from
+     * another source is dropped and counted ({@code eth.foreign_mac}).
+     * Frames every plugin hook accepted only: with guest-addr's
+     * {@code mac=enforce} the first MAC stays the guest's for good.
+     */
+    private boolean acceptNewSource(long src) {
+        if (src == 0 || src == ourMac || Mac.isMulticast(src) || macFixed) {
+            logForeign(src);
+            return false;
+        }
+        boolean adopt = learnedMac == 0 || relearn;
+        if (!adopt) {
+            long now = System.nanoTime();
+            if (!checked || now - checkedAtNs >= relearnAfterSilenceNs) {
+                adopt = checked && learnedFrames == checkedFrames; // the learned MAC was silent since the last check
+                checked = true;
+                checkedAtNs = now;
+                checkedFrames = learnedFrames;
+            }
+        }
+        if (!adopt) {
+            logForeign(src);
+            return false;
+        }
+        long old = learnedMac;
+        learnedMac = src;
+        relearn = false;
+        checked = false;
+        learnedFrames++;
+        ctx.guestState().learnMac(src);
+        if (learnLog.allow()) {
+            log.info("guest MAC address: {}{}", Mac.format(src), old == 0 || old == src ? ""
+                    : " (was " + Mac.format(old) + ")");
+        }
+        return true;
+    }
+
+    private void logForeign(long src) {
+        if (foreignLog.allow()) {
+            log.info("dropping frames from {}: not the guest's MAC {} (counted in eth.foreign_mac; {} more since "
+                    + "the last line)", Mac.format(src), learnedMac == 0 ? "(none yet)" : Mac.format(learnedMac),
+                    foreignLog.suppressed());
         }
     }
 

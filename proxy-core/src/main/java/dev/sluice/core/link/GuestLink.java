@@ -21,4 +21,13 @@ public interface GuestLink {
 
     /** True while a guest is attached (a QEMU client connected, the tap open). */
     boolean isUp();
+
+    /**
+     * The largest TCP receive window a flow may offer the guest over this
+     * link: what the link can have in flight from the guest without trouble.
+     * No limit unless the link says so.
+     */
+    default int maxGuestWindow() {
+        return Integer.MAX_VALUE;
+    }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.core.link;
 
 import dev.sluice.core.Counters;
+import dev.sluice.core.LogLimiter;
 import dev.sluice.core.pcap.PcapWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -28,6 +29,7 @@ public final class TapLink implements GuestLink, AutoCloseable {
     private static final int READ_BUDGET = 64;
 
     private final IoEventLoop loop;
+    private final LogLimiter readLog = new LogLimiter();
     private final FileDescriptor fd;
     private final String name;
     private final PcapWriter pcap;
@@ -155,7 +157,9 @@ public final class TapLink implements GuestLink, AutoCloseable {
             try {
                 n = fd.readAddress(rx.memoryAddress(), 0, rx.capacity());
             } catch (IOException e) {
-                log.warn("tap {} read failed: {}", name, e.toString());
+                if (readLog.allow()) {
+                    log.warn("tap {} read failed: {}", name, e.toString());
+                }
                 return;
             }
             if (n <= 0) {

@@ -228,4 +228,33 @@ public final class FlowTestKit {
         return Checksum.finish(Checksum.add(ip.pseudoHeaderSum(), b, ip.upperLayerOffset(), ip.upperLayerLength()))
                 == 0;
     }
+
+    /**
+     * The soft open-file limit at which the next socket(2) fails with EMFILE:
+     * the lowest descriptor number not in use (the kernel hands out the lowest).
+     */
+    public static long exhaustingFdLimit() {
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> d =
+                     java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/fd"))) {
+            for (java.nio.file.Path p : d) {
+                java.nio.file.Path target;
+                try {
+                    target = java.nio.file.Files.readSymbolicLink(p);
+                } catch (java.io.IOException e) {
+                    continue;
+                }
+                if (!target.toString().matches("/proc/[0-9]+/fd")) { // the listing's own descriptor is closed below
+                    used.add(Integer.parseInt(p.getFileName().toString()));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        int n = 0;
+        while (used.contains(n)) {
+            n++;
+        }
+        return n;
+    }
 }

@@ -28,6 +28,7 @@ import static dev.sluice.core.testing.Frames.icmp6;
 import static dev.sluice.core.testing.Frames.u16;
 import static dev.sluice.core.testing.Frames.u8;
 import static dev.sluice.core.testing.TestContexts.GUEST_MAC;
+import static dev.sluice.core.testing.TestContexts.OUR_MAC;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -218,6 +219,27 @@ class DispatcherTest {
                 true, c.addr6(), 64, c.gw6(), c.routerLl6(), c.dns6(), c.search(), true, true, true, true));
         feed(Pcap.first("frames/arp.pcap", arp(1)));
         assertEquals(0x020000000001L, env.ctx.guestState().mac());
+        assertEquals(0, env.link.drain().size(), "-M: frames from any other MAC are dropped");
+        assertEquals(1, env.counter("eth.foreign_mac"));
+    }
+
+    @Test
+    void aNewSourceIsAdoptedOnlyAfterTheLearnedOneFellSilent() throws Exception {
+        d.relearnAfterSilenceNs = 50_000_000L;
+        byte[] req = Pcap.first("frames/arp.pcap", arp(1));
+        byte[] other = withSource(req, 0x020000000060L);
+        feed(req);
+        feed(other);                                    // starts the silence window
+        Thread.sleep(80);
+        feed(req);                                      // the guest spoke: not silent
+        feed(other);
+        assertEquals(GUEST_MAC, env.ctx.guestState().mac());
+        feed(other);                                    // within the window: dropped
+        assertEquals(3, env.counter("eth.foreign_mac"));
+        Thread.sleep(80);
+        feed(other);                                    // a whole window with no frame from the guest
+        assertEquals(0x020000000060L, env.ctx.guestState().mac(), "the tap's MAC was changed: adopted");
+        assertEquals(3, env.counter("eth.foreign_mac"), "the adopted frame is not counted as foreign");
     }
 
     /** {@code f} with its Ethernet source replaced by {@code mac}. */
@@ -230,13 +252,35 @@ class DispatcherTest {
     }
 
     @Test
-    void withoutAGateANewSourceMacIsANewGuest() {
+    void theGuestMacIsLearnedOnceAndFramesFromOthersAreDropped() {
         byte[] req = Pcap.first("frames/arp.pcap", arp(1));
         feed(req);
+        assertEquals(GUEST_MAC, env.ctx.guestState().mac());
+        for (int i = 0; i < 100; i++) {
+            feed(withSource(req, 0x020000000060L + (i % 3)));
+        }
+        assertEquals(GUEST_MAC, env.ctx.guestState().mac(), "a spoofed source is never taken as the guest");
+        assertEquals(1, env.link.drain().size(), "only the guest's request is answered");
+        assertEquals(100, env.counter("eth.foreign_mac"));
+        feed(withSource(req, 0));
+        feed(withSource(req, 0x030000000001L));
+        feed(withSource(req, OUR_MAC));
+        assertEquals(103, env.counter("eth.foreign_mac"), "zero, multicast and our own source: dropped");
+        feed(req);
+        assertEquals(1, env.link.drain().size());
+    }
+
+    @Test
+    void aReconnectedLinkLearnsTheNextGuestsMac() {
+        byte[] req = Pcap.first("frames/arp.pcap", arp(1));
+        feed(req);
+        d.onLinkDown();                                 // QEMU restarted with another MAC
         feed(withSource(req, 0x020000000060L));
-        assertEquals(0x020000000060L, env.ctx.guestState().mac(), "the latest MAC, as after a QEMU restart");
-        assertEquals(2, env.link.drain().size());
-        assertEquals(0, env.counter("eth.filtered"));
+        assertEquals(0x020000000060L, env.ctx.guestState().mac(), "the new guest's MAC");
+        feed(req);
+        assertEquals(0x020000000060L, env.ctx.guestState().mac(), "and only it from then on");
+        assertEquals(1, env.counter("eth.foreign_mac"));
+        assertEquals(2, env.link.drain().size(), "one answer to each guest, none to the old MAC after");
     }
 
     @Test
@@ -273,7 +317,8 @@ class DispatcherTest {
 
         d.setFrameFilter(null);
         feed(withSource(req, 0x020000000060L));
-        assertEquals(0x020000000060L, env.ctx.guestState().mac(), "no gate: learning as before");
+        assertEquals(GUEST_MAC, env.ctx.guestState().mac(), "no gate: still learned once");
+        assertEquals(1, env.counter("eth.foreign_mac"));
     }
 
     @Test

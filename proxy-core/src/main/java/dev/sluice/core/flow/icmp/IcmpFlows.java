@@ -1,6 +1,7 @@
 package dev.sluice.core.flow.icmp;
 
 import dev.sluice.core.Counters;
+import dev.sluice.core.LogLimiter;
 import dev.sluice.core.SluiceContext;
 import dev.sluice.core.flow.AddressMapper;
 import dev.sluice.core.flow.FlowBudget;
@@ -93,6 +94,11 @@ public final class IcmpFlows {
     private final Counters.Counter cReject;
     private final Counters.Counter cDrop;
     private final Counters.Counter cBudget;
+    private final Counters.Counter cRateLimited;
+    private final LogLimiter budgetLog = new LogLimiter();
+    private final LogLimiter rateLog = new LogLimiter();
+    private final LogLimiter socketLog = new LogLimiter();
+    private final LogLimiter gateLog = new LogLimiter();
     private final Counters.Counter cOpenFailed;
     private final Counters.Counter cSendFailed;
     private final Counters.Counter cTxFull;
@@ -118,6 +124,7 @@ public final class IcmpFlows {
         cReject = c.get("icmp.reject");
         cDrop = c.get("icmp.drop");
         cBudget = c.get("icmp.budget_full");
+        cRateLimited = c.get("icmp.rate_limited");
         cOpenFailed = c.get("icmp.open_failed");
         cSendFailed = c.get("icmp.send_failed");
         cTxFull = c.get("icmp.tx_full");
@@ -251,7 +258,9 @@ public final class IcmpFlows {
         try {
             d = gate.decide(proto, guestSrc, asSent, new InetSocketAddress(mapped, 0));
         } catch (RuntimeException e) {
-            log.warn("ICMP gate failed for {} -> {}: dropping the flow", guestSrc, asSent, e);
+            if (gateLog.allow()) {
+                log.warn("ICMP gate failed for {} -> {}: dropping the flow", guestSrc, asSent, e);
+            }
             d = GateDecision.drop(null, "gate failed: " + e);
         }
         FlowKey key = probe.copy();
@@ -266,8 +275,26 @@ public final class IcmpFlows {
             }
             return f;
         }
+        long now = System.nanoTime();
+        if (!budget.admitNew(now)) {
+            cRateLimited.inc();
+            if (rateLog.allow(now)) {
+                log.warn("echo {} -> {}: over --flow-rate icmp={} new flows/s, refused (counted in icmp.rate_limited; "
+                        + "{} more since the last line)", src.getHostAddress(), dst.getHostAddress(), budget.rate(),
+                        rateLog.suppressed());
+            }
+            frames.unreachable(frame, ipOff, ipv6, Icmpv4Message.CODE_HOST_UNREACHABLE,
+                    GuestFrames.ICMP6_CODE_ADDR_UNREACHABLE);
+            ctx.link().flush();
+            return null;
+        }
         if (!budget.tryAcquire()) {
             cBudget.inc();
+            if (budgetLog.allow(now)) {
+                log.warn("icmp flow table full ({} flows): refusing echo {} -> {} (counted in icmp.budget_full; "
+                        + "{} more since the last line)", budget.max(), src.getHostAddress(), dst.getHostAddress(),
+                        budgetLog.suppressed());
+            }
             frames.unreachable(frame, ipOff, ipv6, Icmpv4Message.CODE_HOST_UNREACHABLE,
                     GuestFrames.ICMP6_CODE_ADDR_UNREACHABLE);
             ctx.link().flush();
@@ -292,11 +319,19 @@ public final class IcmpFlows {
             cOpenFailed.inc();
             if (!warnedOpen) {
                 warnedOpen = true;
-                log.warn("cannot open a ping socket ({}): echo requests are dropped; does "
+                socketLog.allow(now);
+                log.warn("cannot open a ping socket ({}): echo requests are refused; does "
                         + "net.ipv4.ping_group_range include our group?", e.getMessage());
+            } else if (socketLog.allow(now)) {
+                log.warn("echo {} -> {}: cannot open a ping socket ({}), refused (counted in icmp.open_failed; "
+                        + "{} more since the last line)", src.getHostAddress(), dst.getHostAddress(), e.getMessage(),
+                        socketLog.suppressed());
             }
             closeFd(f);
             budget.release();
+            frames.unreachable(frame, ipOff, ipv6, Icmpv4Message.CODE_HOST_UNREACHABLE,
+                    GuestFrames.ICMP6_CODE_ADDR_UNREACHABLE);
+            ctx.link().flush();
             return null;
         }
         table.put(key, f);

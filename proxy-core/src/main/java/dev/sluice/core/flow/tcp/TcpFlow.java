@@ -168,7 +168,8 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         this.inbound = inbound;
         this.name = name;
         this.ourMss = v6 ? owner.ourMss6 : owner.ourMss4;
-        this.rcvQueue = (int) Math.min(owner.settings.hostWriteQueue(), (long) owner.settings.windowSegments() * ourMss);
+        this.rcvQueue = (int) Math.min(Math.min(owner.settings.hostWriteQueue(), owner.linkWindow),
+                (long) owner.settings.windowSegments() * ourMss);
         this.rto = owner.initialRtoNs;
     }
 
@@ -245,8 +246,21 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         stateDeadline = now + owner.connectTimeoutNs + 2_000_000_000L; // netty's connect timeout fires first
         armTimer();
 
-        EpollSocketChannel c = new EpollSocketChannel(
-                dstMapped.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        EpollSocketChannel c;
+        try {
+            // socket(2) fails with EMFILE/ENFILE when descriptors run out: refuse, free the slot, never throw
+            c = new EpollSocketChannel(
+                    dstMapped.getAddress() instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        } catch (RuntimeException e) {
+            owner.cOpenFailed.inc();
+            if (owner.socketLog.allow(now)) {
+                Throwable t = e.getCause() != null ? e.getCause() : e;
+                log.warn("{}: cannot open a host socket ({}), refused (counted in tcp.open_failed; {} more since the "
+                        + "last line)", name, t.getMessage(), owner.socketLog.suppressed());
+            }
+            refuseAndFree();
+            return;
+        }
         ch = c;
         if (d.bindInterface() != null) {
             try {
@@ -316,6 +330,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         }
         long now = System.nanoTime();
         stateDeadline = 0;
+        owner.connected(this);
         transition(State.SYN_RCVD, "host connected");
         sndNxt = iss + 1;
         sndMax = sndNxt;

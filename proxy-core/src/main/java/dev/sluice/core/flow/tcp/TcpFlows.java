@@ -3,6 +3,7 @@ package dev.sluice.core.flow.tcp;
 import dev.sluice.core.flow.DeviceBinder;
 import dev.sluice.core.Counters;
 import dev.sluice.core.GuestConfig;
+import dev.sluice.core.LogLimiter;
 import dev.sluice.core.SluiceContext;
 import dev.sluice.core.flow.AddressMapper;
 import dev.sluice.core.flow.FlowBudget;
@@ -24,6 +25,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -52,6 +55,14 @@ public final class TcpFlows implements L4Handler {
     private final OutboundGate gate;
     private final FlowBudget budget;
     private final TcpFlowTable table = new TcpFlowTable();
+    /**
+     * Outbound flows whose host connect has not completed, and DROP tombstones,
+     * oldest first: when TCP's cap is reached the oldest of them makes room
+     * (the guest gets RST+ACK for it), so a SYN flood towards destinations that
+     * never answer cannot keep an honest connection out.
+     */
+    private final LinkedHashSet<TcpFlow> evictable = new LinkedHashSet<>();
+    private final LogLimiter evictLog = new LogLimiter();
     private final TcpSegment seg = new TcpSegment();
     private final long ourMac;
 
@@ -68,6 +79,8 @@ public final class TcpFlows implements L4Handler {
     final long minRtoNs;
     final long maxRtoNs;
     final long dropHoldNs;
+    /** The guest link's cap on the window a flow offers ({@code GuestLink.maxGuestWindow}). */
+    final int linkWindow;
 
     private final ArrayList<TcpFlow> dirty = new ArrayList<>();
     private final Runnable flushTask = this::flushBatch;
@@ -82,6 +95,12 @@ public final class TcpFlows implements L4Handler {
     final Counters.Counter cRejected;
     final Counters.Counter cDropped;
     final Counters.Counter cBudgetFull;
+    final Counters.Counter cRateLimited;
+    final Counters.Counter cEvicted;
+    final Counters.Counter cOpenFailed;
+    private final LogLimiter rateLog = new LogLimiter();
+    final LogLimiter socketLog = new LogLimiter();
+    private final LogLimiter errorLog = new LogLimiter();
     final Counters.Counter cConnectFailed;
     final Counters.Counter cOpened;
     final Counters.Counter cInbound;
@@ -132,6 +151,7 @@ public final class TcpFlows implements L4Handler {
         this.minRtoNs = settings.minRto().toNanos();
         this.maxRtoNs = settings.maxRto().toNanos();
         this.dropHoldNs = settings.dropHold().toNanos();
+        this.linkWindow = ctx.link() != null ? Math.max(1024, ctx.link().maxGuestWindow()) : Integer.MAX_VALUE;
         Counters c = ctx.counters();
         cBad = c.get("tcp.bad");
         cBadChecksum = c.get("tcp.bad_checksum");
@@ -139,6 +159,9 @@ public final class TcpFlows implements L4Handler {
         cRejected = c.get("tcp.rejected");
         cDropped = c.get("tcp.dropped");
         cBudgetFull = c.get("tcp.budget_full");
+        cRateLimited = c.get("tcp.rate_limited");
+        cEvicted = c.get("tcp.evicted_pending");
+        cOpenFailed = c.get("tcp.open_failed");
         cConnectFailed = c.get("tcp.connect_failed");
         cOpened = c.get("tcp.opened");
         cInbound = c.get("tcp.inbound");
@@ -165,7 +188,10 @@ public final class TcpFlows implements L4Handler {
         } catch (RuntimeException e) {
             // a bug must not take the link down with it: count, log, carry on
             cErrors.inc();
-            log.warn("tcp: error handling a guest segment", e);
+            if (errorLog.allow()) {
+                log.warn("tcp: error handling a guest segment (counted in tcp.errors; {} more since the last line)",
+                        errorLog.suppressed(), e);
+            }
         }
     }
 
@@ -247,7 +273,9 @@ public final class TcpFlows implements L4Handler {
             d = gate.decide(FlowProtocol.TCP, guestSrc, dstAsSent, dstMapped);
         } catch (RuntimeException e) {
             // the chain is meant to fail closed itself; this is the last line of that
-            log.warn("tcp {} > {}: gate failed, refusing: {}", guestSrc, dstAsSent, e.toString());
+            if (errorLog.allow()) {
+                log.warn("tcp {} > {}: gate failed, refusing: {}", guestSrc, dstAsSent, e.toString());
+            }
             d = GateDecision.reject("gate", "exception");
         }
         if (d == null || d.action() == GateDecision.Action.REJECT) {
@@ -266,14 +294,24 @@ public final class TcpFlows implements L4Handler {
                         "tcp " + fmt(guestSrc) + " > " + fmt(dstAsSent));
                 tomb.startDropped(isn, now);
                 table.put(tomb);
+                evictable.add(tomb);
             }
             return;
         }
-        if (!budget.tryAcquire()) {
+        if (!budget.admitNew(now)) {
+            cRateLimited.inc();
+            if (rateLog.allow(now)) {
+                log.warn("tcp {} > {}: over --flow-rate tcp={} new flows/s, refused (counted in tcp.rate_limited; "
+                        + "{} more since the last line)", guestSrc, dstAsSent, budget.rate(), rateLog.suppressed());
+            }
+            refuse(v6, gHi, gLo, gPort, pHi, pLo, pPort, isn);
+            return;
+        }
+        if (!budget.tryAcquire() && !(evictOldestPending(now) && budget.tryAcquire())) {
             cBudgetFull.inc();
             if (now - lastBudgetLog >= BUDGET_LOG_INTERVAL_NS) {
                 lastBudgetLog = now;
-                log.warn("flow table full ({} flows): refusing tcp {} > {} (counted in tcp.budget_full)",
+                log.warn("tcp flow table full ({} flows): refusing tcp {} > {} (counted in tcp.budget_full)",
                         budget.max(), guestSrc, dstAsSent);
             }
             refuse(v6, gHi, gLo, gPort, pHi, pLo, pPort, isn);
@@ -283,8 +321,32 @@ public final class TcpFlows implements L4Handler {
                 "tcp " + fmt(guestSrc) + " > " + fmt(dstAsSent)
                         + (mapped.equals(dst) ? "" : " (via " + mapped.getHostAddress() + ")"));
         table.put(f);
+        evictable.add(f);
         cOpened.inc();
         f.startOutbound(s, dstMapped, d, now);
+    }
+
+    /** Frees the oldest pending connect (or tombstone); false when there is none. */
+    private boolean evictOldestPending(long now) {
+        Iterator<TcpFlow> it = evictable.iterator();
+        if (!it.hasNext()) {
+            return false;
+        }
+        TcpFlow old = it.next();
+        it.remove();
+        cEvicted.inc();
+        if (evictLog.allow(now)) {
+            log.warn("tcp flow table full ({} flows): dropping the oldest pending connect, {}, for a new one "
+                    + "(counted in tcp.evicted_pending; {} more since the last line)", budget.max(), old.name,
+                    evictLog.suppressed());
+        }
+        old.abort("evicted: the table is full", true);
+        return true;
+    }
+
+    /** The host connect of {@code f} completed: it is an established flow now, never evicted. */
+    void connected(TcpFlow f) {
+        evictable.remove(f);
     }
 
     /** RST+ACK acknowledging the SYN: what a Linux guest in SYN-SENT accepts as "connection refused". */
@@ -358,6 +420,7 @@ public final class TcpFlows implements L4Handler {
     // ---- shared by the flows ----
 
     void remove(TcpFlow f) {
+        evictable.remove(f);
         if (table.remove(f)) {
             budget.release();
         }

@@ -40,6 +40,8 @@ final class UdpFlow extends ChannelInboundHandlerAdapter {
     boolean holdsSlot;
     boolean closed;
     boolean dirty;
+    /** The host side sent something: the flow keeps the long idle timeout. */
+    boolean answered;
     long lastActive;
     /** Payload length of the last datagram to the host, for a rebuilt quote on ECONNREFUSED. */
     int lastLen;

@@ -2,6 +2,7 @@ package dev.sluice.core.flow.udp;
 
 import dev.sluice.core.Counters;
 import dev.sluice.core.GuestConfig;
+import dev.sluice.core.LogLimiter;
 import dev.sluice.core.SluiceContext;
 import dev.sluice.core.flow.AddressMapper;
 import dev.sluice.core.flow.FlowBudget;
@@ -35,6 +36,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -90,10 +92,22 @@ public final class UdpFlows implements L4Handler {
     private final int maxPayload4;
     private final int maxPayload6;
     private final long idleNanos;
+    private final long unansweredNanos;
+    private final LogLimiter budgetLog = new LogLimiter();
+    private final LogLimiter rateLog = new LogLimiter();
+    private final LogLimiter socketLog = new LogLimiter();
+    private final LogLimiter errorLog = new LogLimiter();
 
     private final HashMap<FlowKey, UdpFlow> table = new HashMap<>();
     private final IdentityHashMap<Channel, HashMap<InetSocketAddress, UdpFlow>> inbound = new IdentityHashMap<>();
     private final FlowKey probe = new FlowKey();
+    /**
+     * Outbound flows the host never answered, oldest first: when UDP's cap is
+     * reached the oldest of them is closed for the new flow, so a guest
+     * spraying datagrams at many ports cannot keep a DNS query out.
+     */
+    private final LinkedHashSet<UdpFlow> unanswered = new LinkedHashSet<>();
+    private final LogLimiter evictLog = new LogLimiter();
     private final UdpDatagram udp = new UdpDatagram();
     private final List<UdpFlow> dirty = new ArrayList<>();
     private final Runnable flushTask = this::flushHost;
@@ -109,6 +123,10 @@ public final class UdpFlows implements L4Handler {
     private final Counters.Counter cReject;
     private final Counters.Counter cDrop;
     private final Counters.Counter cBudget;
+    private final Counters.Counter cRateLimited;
+    private final Counters.Counter cErrors;
+    private final Counters.Counter cEvicted;
+    private final Counters.Counter cIdleUnanswered;
     private final Counters.Counter cOpenFailed;
     private final Counters.Counter cTooBig;
     private final Counters.Counter cRefused;
@@ -139,6 +157,7 @@ public final class UdpFlows implements L4Handler {
         this.recvSize6 = new FixedRecvByteBufAllocator(maxPayload6 + 1);
         this.recvAlloc = new HeadroomAllocator(ctx.alloc(), GuestFrames.MAX_HEADROOM);
         this.idleNanos = settings.idleTimeout().toNanos();
+        this.unansweredNanos = settings.unansweredTimeout().toNanos();
 
         Counters c = ctx.counters();
         cBad = c.get("udp.bad");
@@ -147,6 +166,10 @@ public final class UdpFlows implements L4Handler {
         cReject = c.get("udp.reject");
         cDrop = c.get("udp.drop");
         cBudget = c.get("udp.budget_full");
+        cRateLimited = c.get("udp.rate_limited");
+        cErrors = c.get("udp.errors");
+        cEvicted = c.get("udp.evicted_unanswered");
+        cIdleUnanswered = c.get("udp.unanswered_closed");
         cOpenFailed = c.get("udp.open_failed");
         cTooBig = c.get("udp.too_big");
         cRefused = c.get("udp.refused_by_host");
@@ -158,7 +181,7 @@ public final class UdpFlows implements L4Handler {
         cInConflict = c.get("udp.inbound_conflict");
         cInOpened = c.get("udp.inbound_opened");
 
-        long sweepMs = Math.max(10, Math.min(10_000, settings.idleTimeout().toMillis() / 4));
+        long sweepMs = Math.max(10, Math.min(10_000, settings.unansweredTimeout().toMillis() / 4));
         this.sweeper = ctx.loop().scheduleAtFixedRate(this::sweep, sweepMs, sweepMs, TimeUnit.MILLISECONDS);
     }
 
@@ -172,6 +195,19 @@ public final class UdpFlows implements L4Handler {
         if (closed) {
             return;
         }
+        try {
+            handle(frame, ipOff, ipv6, l4Off, l4Len);
+        } catch (RuntimeException e) {
+            // a bug must not reach the link's read loop: count, log (sampled), carry on
+            cErrors.inc();
+            if (errorLog.allow()) {
+                log.warn("udp: error handling a guest datagram (counted in udp.errors; {} more since the last line)",
+                        errorLog.suppressed(), e);
+            }
+        }
+    }
+
+    private void handle(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
         if (!udp.wrap(frame, l4Off, l4Len)) {
             cBad.inc();
             return;
@@ -295,7 +331,9 @@ public final class UdpFlows implements L4Handler {
         try {
             d = gate.decide(FlowProtocol.UDP, guestSrc, asSent, target);
         } catch (RuntimeException e) {
-            log.warn("UDP gate failed for {} -> {}: dropping the flow", guestSrc, asSent, e);
+            if (errorLog.allow()) {
+                log.warn("UDP gate failed for {} -> {}: dropping the flow", guestSrc, asSent, e);
+            }
             d = GateDecision.drop(null, "gate failed: " + e);
         }
         FlowKey key = probe.copy();
@@ -311,15 +349,42 @@ public final class UdpFlows implements L4Handler {
             }
             return f;
         }
-        if (!budget.tryAcquire()) {
+        long now = System.nanoTime();
+        if (!budget.admitNew(now)) {
+            cRateLimited.inc();
+            if (rateLog.allow(now)) {
+                log.warn("udp {} -> {}: over --flow-rate udp={} new flows/s, refused (counted in udp.rate_limited; "
+                        + "{} more since the last line)", guestSrc, asSent, budget.rate(), rateLog.suppressed());
+            }
+            portUnreachable(frame, ipOff, ipv6);
+            return null;
+        }
+        if (!budget.tryAcquire() && !(evictOldestUnanswered(now) && budget.tryAcquire())) {
             cBudget.inc();
+            if (budgetLog.allow(now)) {
+                log.warn("udp flow table full ({} flows): refusing {} -> {} (counted in udp.budget_full; "
+                        + "{} more since the last line)", budget.max(), guestSrc, asSent, budgetLog.suppressed());
+            }
             portUnreachable(frame, ipOff, ipv6);
             return null;
         }
         UdpFlow f = newFlow(key, ipv6, frame, ipOff, sport, dport, UdpFlow.State.OPEN, null);
         f.holdsSlot = true;
-        EpollDatagramChannel ch = new EpollDatagramChannel(
-                mapped instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        EpollDatagramChannel ch;
+        try {
+            // socket(2) fails with EMFILE/ENFILE when descriptors run out: refuse this flow, keep the slot free
+            ch = new EpollDatagramChannel(
+                    mapped instanceof Inet6Address ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+        } catch (RuntimeException e) {
+            budget.release();
+            cOpenFailed.inc();
+            if (socketLog.allow(now)) {
+                log.warn("udp {} -> {}: cannot open a host socket ({}), refused (counted in udp.open_failed; "
+                        + "{} more since the last line)", guestSrc, asSent, rootMessage(e), socketLog.suppressed());
+            }
+            portUnreachable(frame, ipOff, ipv6);
+            return null;
+        }
         f.ch = ch;
         ch.config().setAllocator(recvAlloc).setRecvByteBufAllocator(ipv6 ? recvSize6 : recvSize4);
         ch.pipeline().addLast(f);
@@ -336,6 +401,7 @@ public final class UdpFlows implements L4Handler {
             return null;
         }
         table.put(key, f);
+        unanswered.add(f);
         open++;
         cOpened.inc();
         log.debug("UDP {} -> {} opened to {}", guestSrc, asSent, target);
@@ -364,6 +430,24 @@ public final class UdpFlows implements L4Handler {
         return f;
     }
 
+    /** Closes the oldest flow the host never answered; false when there is none. */
+    private boolean evictOldestUnanswered(long now) {
+        Iterator<UdpFlow> it = unanswered.iterator();
+        if (!it.hasNext()) {
+            return false;
+        }
+        UdpFlow old = it.next();
+        it.remove();
+        cEvicted.inc();
+        if (evictLog.allow(now)) {
+            log.warn("udp flow table full ({} flows): closing the oldest unanswered flow, {}, for a new one "
+                    + "(counted in udp.evicted_unanswered; {} more since the last line)", budget.max(), old,
+                    evictLog.suppressed());
+        }
+        closeFlow(old);
+        return true;
+    }
+
     private UdpFlow newFlow(FlowKey key, boolean ipv6, ByteBuf frame, int ipOff, int sport, int dport,
                             UdpFlow.State state, InetSocketAddress peer) {
         if (ipv6) {
@@ -376,8 +460,11 @@ public final class UdpFlows implements L4Handler {
     }
 
     private void openFailed(UdpFlow f, Throwable cause) {
-        log.debug("{}: cannot open host socket: {}", f, cause.toString());
         cOpenFailed.inc();
+        if (socketLog.allow()) {
+            log.warn("{}: cannot open host socket: {} (counted in udp.open_failed; {} more since the last line)",
+                    f, cause.toString(), socketLog.suppressed());
+        }
         // The datagram is gone by now (or never left): a rebuilt quote is enough for the guest to find its socket.
         if (f.v6) {
             frames.udpPortUnreachableV6(f.guestHi, f.guestLo, f.guestPort, f.remoteHi, f.remoteLo, f.remotePort, 0);
@@ -490,6 +577,11 @@ public final class UdpFlows implements L4Handler {
         }
         if (!budget.tryAcquire()) {
             cBudget.inc();
+            if (budgetLog.allow()) {
+                log.warn("udp flow table full ({} flows): dropping a datagram from {} to a forwarded port "
+                        + "(counted in udp.budget_full; {} more since the last line)", budget.max(), peer,
+                        budgetLog.suppressed());
+            }
             return null;
         }
         f.holdsSlot = true;
@@ -524,6 +616,10 @@ public final class UdpFlows implements L4Handler {
             return;
         }
         f.lastActive = System.nanoTime();
+        if (!f.answered) {
+            f.answered = true;
+            unanswered.remove(f);
+        }
         int hdr = f.v6 ? HDR_V6 : HDR_V4;
         ByteBuf b;
         int frameOff;
@@ -589,6 +685,7 @@ public final class UdpFlows implements L4Handler {
             denied--;
             return;
         }
+        unanswered.remove(f);
         if (f.inbound()) {
             HashMap<InetSocketAddress, UdpFlow> byPeer = inbound.get(f.ch);
             if (byPeer != null) {
@@ -614,10 +711,12 @@ public final class UdpFlows implements L4Handler {
         Iterator<UdpFlow> it = table.values().iterator();
         while (it.hasNext()) {
             UdpFlow f = it.next();
-            if (now - f.lastActive >= idleNanos) {
+            // A flow the host never answered holds its socket only briefly; inbound flows were answered by definition.
+            boolean answered = f.answered || f.inbound() || f.state != UdpFlow.State.OPEN;
+            if (now - f.lastActive >= (answered ? idleNanos : unansweredNanos)) {
                 it.remove();
                 if (f.state == UdpFlow.State.OPEN) {
-                    cIdle.inc();
+                    (answered ? cIdle : cIdleUnanswered).inc();
                 }
                 release(f);
             }
@@ -650,6 +749,14 @@ public final class UdpFlows implements L4Handler {
             sweeper = null;
         }
         closeAll();
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
     }
 
     /** For tests: the flows' table size including remembered refusals. */

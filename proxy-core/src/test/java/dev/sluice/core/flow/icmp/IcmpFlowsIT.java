@@ -194,6 +194,70 @@ class IcmpFlowsIT {
         assertEquals(FlowProtocol.ICMPV6, gate.calls.get(0)[0]);
     }
 
+    @Test
+    void aSocketThatCannotBeOpenedIsAHostUnreachableAndNoSlot() {
+        onLoop(loop, () -> icmp.close());
+        PingSockets real = HostPingSockets.INSTANCE;
+        PingSockets failing = new PingSockets() {
+            @Override
+            public int open(boolean ipv6) throws java.io.IOException {
+                throw new java.io.IOException("socket: EMFILE (Too many open files)");
+            }
+
+            @Override
+            public boolean bind(int fd, boolean ipv6, InetAddress local, int id) throws java.io.IOException {
+                return real.bind(fd, ipv6, local, id);
+            }
+
+            @Override
+            public int sendTo(int fd, ByteBuf buf, int index, int len, byte[] dst) throws java.io.IOException {
+                return real.sendTo(fd, buf, index, len, dst);
+            }
+
+            @Override
+            public int recvFrom(int fd, ByteBuf buf, int index, int cap, byte[] src) throws java.io.IOException {
+                return real.recvFrom(fd, buf, index, cap, src);
+            }
+
+            @Override
+            public void close(int fd) {
+                real.close(fd);
+            }
+
+            @Override
+            public boolean groupRangeAdmits(int gid) {
+                return real.groupRangeAdmits(gid);
+            }
+        };
+        icmp = newFlows(new IcmpSettings(IcmpSettings.DEFAULT_IDLE_TIMEOUT, failing,
+                dev.sluice.core.flow.DeviceBinder.HOST), FlowTestKit.mapper());
+        for (int i = 0; i < 3; i++) {
+            send(icmp.handlerV4(), FlowTestKit.echo(GUEST4, GW4, 0x2000 + i, 1, data("x")));
+            ByteBuf b = Unpooled.wrappedBuffer(link.take());
+            assertEquals(Ipv4Packet.PROTO_ICMP, b.getUnsignedByte(14 + Ipv4Packet.PROTOCOL));
+            assertEquals(Icmpv4Message.TYPE_DEST_UNREACHABLE, b.getUnsignedByte(34));
+            assertEquals(Icmpv4Message.CODE_HOST_UNREACHABLE, b.getUnsignedByte(35));
+        }
+        assertEquals(3L, ctx.counters().snapshot().get("icmp.open_failed"));
+        assertEquals(0, budget.used(), "every slot returned");
+        assertEquals(0, onLoop(loop, () -> icmp.activeFlows()));
+    }
+
+    @Test
+    void overTheRateNewEchoFlowsAreRefused() {
+        onLoop(loop, () -> icmp.close());
+        budget = new FlowBudget(100, 2);
+        icmp = newFlows(IcmpSettings.DEFAULT, FlowTestKit.mapper());
+        for (int i = 0; i < 6; i++) {
+            send(icmp.handlerV4(), FlowTestKit.echo(GUEST4, GW4, 0x3000 + i, 1, data("r")));
+            link.take(); // an echo reply or a host unreachable
+        }
+        long limited = ctx.counters().snapshot().getOrDefault("icmp.rate_limited", 0L);
+        assertTrue(limited >= 3, "at most the burst of 2 (and a refill) opened: " + limited);
+        assertEquals(6 - limited, (long) onLoop(loop, () -> icmp.activeFlows()));
+        assertEquals(onLoop(loop, () -> icmp.activeFlows()), budget.used());
+    }
+
     /** Records the identifiers the kernel put in the replies, before IcmpFlows translates them back. */
     static final class RecordingSockets implements PingSockets {
         final PingSockets real = HostPingSockets.INSTANCE;

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.sluice.core.flow.FlowBudget;
+import dev.sluice.core.flow.FlowTestKit;
+import dev.sluice.core.host.FdLimit;
 import dev.sluice.core.flow.GateDecision;
 import dev.sluice.core.flow.OutboundGate;
 import dev.sluice.core.flow.tcp.TcpHarness.Guest;
@@ -221,6 +223,65 @@ class TcpFlowsTest {
         assertEquals(1, h.counter("tcp.budget_full"));
         first.fin();
         srv.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void overTheRateNewFlowsGetRstAckAndHoldNoSlot() throws Exception {
+        h = new TcpHarness(1500, OutboundGate.ALLOW_ALL, new FlowBudget(10, 1), TcpHarness.fastSettings());
+        int port = listen(false);
+        CompletableFuture<Object> srv = serve(s -> s.getInputStream().read());
+        Guest first = h.new Guest(false, 40030, port);
+        first.connect(1);                               // the one token of this second
+        Guest second = h.new Guest(false, 40031, port);
+        second.syn(77);
+        Seg r = h.expect(5000);
+        assertEquals(TcpSegment.RST | TcpSegment.ACK_FLAG, r.flags());
+        assertEquals(78, r.ack());
+        assertEquals(1, h.counter("tcp.rate_limited"));
+        assertEquals(1, h.budget.used(), "only the first flow holds a slot");
+        first.fin();
+        srv.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aFullTableMakesRoomByDroppingTheOldestPendingFlow() throws Exception {
+        int dropped = 9; // the gate drops this port: each SYN leaves a tombstone holding a slot
+        OutboundGate gate = (proto, src, asSent, mapped) -> asSent.getPort() == dropped
+                ? GateDecision.drop("test", "flood") : GateDecision.ACCEPT;
+        h = new TcpHarness(1500, gate, new FlowBudget(2), TcpHarness.fastSettings());
+        h.new Guest(false, 40033, dropped).syn(1);
+        h.new Guest(false, 40034, dropped).syn(1);
+        h.await(() -> h.budget.used() == 2, "two tombstones");
+        int port = listen(false);
+        CompletableFuture<Object> srv = serve(s -> s.getInputStream().read());
+        Guest honest = h.new Guest(false, 40035, port);
+        honest.connect(100);                            // full, yet it gets in
+        assertEquals(1, h.counter("tcp.evicted_pending"));
+        assertEquals(0, h.counter("tcp.budget_full"));
+        assertEquals(2, h.budget.used());
+        honest.fin();
+        srv.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void noDescriptorLeftMeansRstAckNotAnException() throws Exception {
+        h = new TcpHarness(1500, OutboundGate.ALLOW_ALL, new FlowBudget(10), TcpHarness.fastSettings());
+        int port = listen(false);
+        FdLimit.Limits lim = FdLimit.read();
+        Seg r;
+        try {
+            FdLimit.set(FlowTestKit.exhaustingFdLimit(), lim.hard()); // socket(2) now fails with EMFILE
+            Guest g = h.new Guest(false, 40032, port);
+            g.syn(500);
+            r = h.expect(5000);
+        } finally {
+            FdLimit.set(lim.soft(), lim.hard());
+        }
+        assertEquals(TcpSegment.RST | TcpSegment.ACK_FLAG, r.flags());
+        assertEquals(501, r.ack());
+        assertEquals(1, h.counter("tcp.open_failed"));
+        assertEquals(0, h.counter("tcp.errors"), "no exception escaped");
+        h.await(() -> h.flows.activeFlows() == 0 && h.budget.used() == 0, "the slot is back");
     }
 
     @Test

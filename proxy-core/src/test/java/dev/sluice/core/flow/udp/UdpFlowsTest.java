@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.core.GuestConfig;
 import dev.sluice.core.SluiceContext;
 import dev.sluice.core.flow.FlowBudget;
+import dev.sluice.core.host.FdLimit;
 import dev.sluice.core.flow.FlowProtocol;
 import dev.sluice.core.flow.FlowTestKit;
 import dev.sluice.core.flow.FlowTestKit.CollectingLink;
@@ -319,6 +320,105 @@ class UdpFlowsTest {
         // the existing flow is untouched
         deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40009, GW4, echo4.port(), bytes("still")));
         assertEquals("echo:still", udpReply(link.take(), GW4, echo4.port(), GUEST4, 40009));
+    }
+
+    @Test
+    void unansweredFlowsAgeOutLongBeforeAnsweredOnes() throws Exception {
+        onLoop(loop, () -> udp.close());
+        udp = newFlows(UdpSettings.DEFAULT.withUnansweredTimeout(Duration.ofMillis(200)));
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(LO4, 0))) {
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40040, GW4, echo4.port(), bytes("hi")));
+            udpReply(link.take(), GW4, echo4.port(), GUEST4, 40040);
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40041, GW4, silent.getLocalPort(), bytes("anyone?")));
+            assertEquals(2, onLoop(loop, () -> udp.activeFlows()));
+            assertTrue(FlowTestKit.eventually(Duration.ofSeconds(10),
+                    () -> onLoop(loop, () -> udp.activeFlows()) == 1));
+            assertEquals(1L, ctx.counters().snapshot().get("udp.unanswered_closed"));
+            assertEquals(1, budget.used(), "the answered flow keeps its slot");
+            Thread.sleep(400);
+            assertEquals(1, onLoop(loop, () -> udp.activeFlows()), "answered: the 180 s timeout");
+        }
+    }
+
+    @Test
+    void aFullTableClosesTheOldestUnansweredFlowForANewOne() throws Exception {
+        onLoop(loop, () -> udp.close());
+        budget = new FlowBudget(2);
+        udp = newFlows(UdpSettings.DEFAULT);
+        try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress(LO4, 0))) {
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40070, GW4, silent.getLocalPort(), bytes("1")));
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40071, GW4, silent.getLocalPort(), bytes("2")));
+            assertEquals(2, budget.used());
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40072, GW4, echo4.port(), bytes("dns")));
+            assertEquals("echo:dns", udpReply(link.take(), GW4, echo4.port(), GUEST4, 40072));
+            assertEquals(1L, ctx.counters().snapshot().get("udp.evicted_unanswered"));
+            assertEquals(2, budget.used());
+            assertEquals(2, onLoop(loop, () -> udp.activeFlows()));
+            // the answered flow is never evicted: the next new flow takes the other unanswered one's place
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40073, GW4, silent.getLocalPort(), bytes("3")));
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40072, GW4, echo4.port(), bytes("still")));
+            assertEquals("echo:still", udpReply(link.take(), GW4, echo4.port(), GUEST4, 40072));
+            assertEquals(2L, ctx.counters().snapshot().get("udp.evicted_unanswered"));
+        }
+    }
+
+    @Test
+    void overTheRateNewFlowsAreRefusedWithPortUnreachable() {
+        onLoop(loop, () -> udp.close());
+        budget = new FlowBudget(1000, 3);
+        udp = newFlows(UdpSettings.DEFAULT);
+        for (int i = 0; i < 10; i++) {
+            deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40050 + i, GW4, echo4.port(), bytes("n" + i)));
+        }
+        int icmp = 0;
+        for (int i = 0; i < 10; i++) {
+            ByteBuf b = Unpooled.wrappedBuffer(link.take());
+            if (b.getUnsignedByte(14 + Ipv4Packet.PROTOCOL) == Ipv4Packet.PROTO_ICMP) {
+                assertEquals(Icmpv4Message.CODE_PORT_UNREACHABLE, b.getUnsignedByte(GuestFramesOffsets.UDP4 + 1));
+                icmp++;
+            }
+        }
+        long limited = ctx.counters().snapshot().getOrDefault("udp.rate_limited", 0L);
+        assertEquals(icmp, limited);
+        assertTrue(limited >= 6, "at most the burst of 3 (and a refill) opened: " + limited);
+        assertEquals(10 - limited, (long) onLoop(loop, () -> udp.activeFlows()));
+        assertEquals(onLoop(loop, () -> udp.activeFlows()), budget.used());
+    }
+
+    @Test
+    void noDescriptorLeftMeansPortUnreachableAndNoLeakedSlot() {
+        FdLimit.Limits lim;
+        try {
+            lim = FdLimit.read();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        try {
+            FdLimit.set(FlowTestKit.exhaustingFdLimit(), lim.hard()); // socket(2) now fails with EMFILE
+            for (int i = 0; i < 5; i++) {
+                deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40060 + i, GW4, echo4.port(), bytes("x")));
+            }
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        } finally {
+            try {
+                FdLimit.set(lim.soft(), lim.hard());
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e);
+            }
+        }
+        for (int i = 0; i < 5; i++) {
+            ByteBuf b = Unpooled.wrappedBuffer(link.take());
+            assertEquals(Ipv4Packet.PROTO_ICMP, b.getUnsignedByte(14 + Ipv4Packet.PROTOCOL));
+            assertEquals(Icmpv4Message.CODE_PORT_UNREACHABLE, b.getUnsignedByte(GuestFramesOffsets.UDP4 + 1));
+        }
+        assertEquals(5L, ctx.counters().snapshot().get("udp.open_failed"));
+        assertNull(ctx.counters().snapshot().get("udp.errors"), "no exception escaped");
+        assertEquals(0, budget.used(), "every slot returned");
+        assertEquals(0, onLoop(loop, () -> udp.activeFlows()));
+        // descriptors are back: the same guest flow now opens
+        deliver(loop, udp, FlowTestKit.udp4(GUEST4, 40060, GW4, echo4.port(), bytes("now")));
+        assertEquals("echo:now", udpReply(link.take(), GW4, echo4.port(), GUEST4, 40060));
     }
 
     @Test
