@@ -68,6 +68,29 @@ final class PrefixTrie {
         }
     }
 
+    /** As {@link #lookup} for an IPv4 trie, the address as an int (first octet in the high bits). */
+    int lookup4(int address, int port) {
+        int best = NONE;
+        int node = 0;
+        for (int i = 0; ; i++) {
+            int n = segLen[node];
+            if (n != 0) {
+                int r = segment(segOff[node], n, port);
+                if (r < best) {
+                    best = r;
+                }
+            }
+            if (i == bits) {
+                return best;
+            }
+            int next = ((address >>> (31 - i)) & 1) == 0 ? zero[node] : one[node];
+            if (next < 0) {
+                return best;
+            }
+            node = next;
+        }
+    }
+
     /** The label of the last segment starting at or below {@code port}. */
     private int segment(int off, int n, int port) {
         int lo = off;

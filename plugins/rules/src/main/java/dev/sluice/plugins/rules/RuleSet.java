@@ -3,6 +3,8 @@ package dev.sluice.plugins.rules;
 import dev.sluice.api.FlowAttempt;
 import dev.sluice.api.Protocol;
 import dev.sluice.api.Verdict;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
@@ -12,8 +14,8 @@ import java.util.Locale;
  * and {@link #decide} needs no lock. One {@link PrefixTrie} per destination
  * kind (mapped, original), protocol (tcp, udp, icmp) and family; the first
  * match is the lowest rule index any of the flow's tries yields. Verdicts,
- * reasons included, are built here once, so deciding allocates nothing of
- * its own.
+ * reasons included, are built here once, so deciding an IPv4 flow allocates
+ * nothing (an IPv6 one the copy of its address the JDK makes).
  */
 final class RuleSet {
     static final int TCP = 1;
@@ -88,10 +90,37 @@ final class RuleSet {
     }
 
     private static int lookup(PrefixTrie[] byFamily, InetSocketAddress dst, Protocol protocol) {
-        // The clone getAddress() makes does not escape: C2 scalar-replaces it (see bench/jmh).
-        byte[] a = dst.getAddress().getAddress();
-        PrefixTrie t = byFamily[a.length == 4 ? 0 : 1];
-        return t == null ? PrefixTrie.NONE : t.lookup(a, protocol.isIcmp() ? 0 : dst.getPort());
+        InetAddress a = dst.getAddress();
+        int port = protocol.isIcmp() ? 0 : dst.getPort();
+        if (a instanceof Inet4Address) {
+            PrefixTrie t = byFamily[0];
+            return t == null ? PrefixTrie.NONE : t.lookup4(IPV4_HASH_IS_ADDRESS ? a.hashCode() : toInt(a.getAddress()), port);
+        }
+        PrefixTrie t = byFamily[1];
+        // getAddress() clones 16 bytes (32 B with its header): the one allocation left, IPv6 only.
+        return t == null ? PrefixTrie.NONE : t.lookup(a.getAddress(), port);
+    }
+
+    /**
+     * Whether {@link Inet4Address#hashCode()} is the address itself, as it has
+     * been in every OpenJDK: it reads the address without the array
+     * {@code getAddress()} clones per call. Checked once, so another JDK only
+     * costs that allocation.
+     */
+    static final boolean IPV4_HASH_IS_ADDRESS = hashIsAddress();
+
+    private static boolean hashIsAddress() {
+        try {
+            byte[] probe = {(byte) 192, 0, 2, (byte) 129};
+            return InetAddress.getByAddress(probe).hashCode() == toInt(probe)
+                    && InetAddress.getByAddress(new byte[] {10, 1, 2, 3}).hashCode() == 0x0a010203;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    static int toInt(byte[] a) {
+        return (a[0] & 0xff) << 24 | (a[1] & 0xff) << 16 | (a[2] & 0xff) << 8 | (a[3] & 0xff);
     }
 
     int size() {
