@@ -54,9 +54,9 @@ public final class GenerateDocs {
                                 + "used as: sluice @etc/sluice.args [OPTION]..."),
                         new Item("lib/", "Sluice and the libraries it needs."),
                         new Item("plugins/", "The bundled plugins, and where to install more: "
-                                + "every jar here is loaded when no --plugin-dir is given (see --list-plugins)."),
-                        new Item("$XDG_DATA_HOME/sluice/plugins/", "Plugins of the user, also loaded when no --plugin-dir "
-                                + "is given (default ~/.local/share/sluice/plugins/)."),
+                                + "every jar here is loaded unless --plugin-dir none is given (see --list-plugins)."),
+                        new Item("$XDG_DATA_HOME/sluice/plugins/", "Plugins of the user, also loaded unless --plugin-dir "
+                                + "none is given (default ~/.local/share/sluice/plugins/)."),
                         new Item("share/bash-completion/completions/sluice", "Completion of options for bash."))),
                 new Section("Environment", List.of(
                         new Item("JAVA_HOME", "The Java installation to run (17 or newer); without it, java on the PATH."),

@@ -38,7 +38,7 @@ class GuestAddrIT {
         Files.writeString(www.resolve("whoami"), "lan\n");
         bg.start(topo.lan, "busybox httpd -f -p 80 -h " + www);
         sluice = SluiceProcess.start(topo.h, "--netns", topo.g, "-I", "tap0", "--config-net",
-                "--plugin-dir", pluginDir().toString(), "--plugin", "guest-addr:mac=enforce", "--stats-interval", "1");
+                "--plugin-dir", "none", "--plugin-dir", pluginDir().toString(), "--plugin", "guest-addr:mac=enforce", "--stats-interval", "1");
         assertTrue(Guest.await(topo.g, 20, "ip -6 addr show dev tap0 | grep -q 'fd77::1/64'"
                         + " && ! ip -6 addr show dev tap0 | grep -q tentative"),
                 Cmd.shIn(topo.g, 10, "ip addr; ip -6 route").out());

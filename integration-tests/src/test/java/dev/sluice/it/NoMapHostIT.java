@@ -63,7 +63,7 @@ class NoMapHostIT {
 
     private SluiceProcess sluice(String... plugin) throws Exception {
         String[] base = {"--netns", topo.g, "-I", "tap0", "--config-net",
-                "-a", "10.77.0.50", "-n", "24", "-a", "fd77::50", "--plugin-dir", pluginDir};
+                "-a", "10.77.0.50", "-n", "24", "-a", "fd77::50", "--plugin-dir", "none", "--plugin-dir", pluginDir};
         String[] args = new String[base.length + plugin.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(plugin, 0, args, base.length, plugin.length);

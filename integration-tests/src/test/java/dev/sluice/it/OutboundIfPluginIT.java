@@ -63,7 +63,7 @@ class OutboundIfPluginIT {
         }
         Path built = home.resolve("../../../plugins/outbound-if/target").normalize();
         assertTrue(hasJar(built), "no " + JAR_PREFIX + " jar in " + home.resolve("plugins") + " nor " + built);
-        return List.of("--plugin-dir", built.toString());
+        return List.of("--plugin-dir", "none", "--plugin-dir", built.toString());
     }
 
     private static boolean hasJar(Path dir) throws IOException {

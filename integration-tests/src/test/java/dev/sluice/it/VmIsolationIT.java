@@ -79,7 +79,7 @@ class VmIsolationIT {
     }
 
     private String[] plugin() {
-        return new String[] {"--plugin-dir", pluginDir.toString(), "--plugin", "vm-isolation:registry=" + registry};
+        return new String[] {"--plugin-dir", "none", "--plugin-dir", pluginDir.toString(), "--plugin", "vm-isolation:registry=" + registry};
     }
 
     private SluiceProcess startG2() throws Exception {

@@ -22,7 +22,8 @@
  *       the plugin as a directory of jars) and put it in a plugins directory
  *       ({@code --plugin-dir}, or {@code plugins/} of the distribution).</li>
  * </ol>
- * Test it with {@link dev.sluice.api.TestingFilterContext} and hand-built
+ * Test it with {@code TestingFilterContext} (artifact {@code sluice-plugin-testkit},
+ * scope test) and hand-built
  * {@link dev.sluice.api.FlowAttempt}s; Sluice's own {@code deny-port} plugin is
  * a complete example.
  *

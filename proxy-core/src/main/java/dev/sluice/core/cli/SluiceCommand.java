@@ -183,8 +183,8 @@ public final class SluiceCommand implements Callable<Integer> {
     List<String> plugins = new ArrayList<>();
 
     @Option(names = "--plugin-dir", paramLabel = "DIR",
-            description = "Load plugin jars from DIR (repeatable; default: the distribution's plugins/ and "
-                    + "$XDG_DATA_HOME/sluice/plugins, those that exist)")
+            description = "Also load plugin jars from DIR (repeatable), after the distribution's plugins/ and "
+                    + "$XDG_DATA_HOME/sluice/plugins (those that exist); 'none' leaves those two out")
     List<Path> pluginDirs = new ArrayList<>();
 
     @Option(names = "--list-plugins", description = "List the plugins found (name, version, origin, description, options) and exit")
@@ -554,13 +554,9 @@ public final class SluiceCommand implements Callable<Integer> {
             }
         }
         List<Path> dirs = new ArrayList<>();
-        for (Path d : pluginDirs) {
-            if (!Files.isDirectory(d)) {
-                throw new UsageError("option '--plugin-dir': " + d + " is not a directory");
-            }
-            dirs.add(d);
-        }
-        if (pluginDirs.isEmpty()) {
+        // --plugin-dir adds to the default directories; "none" drops them (write ./none for a directory so named).
+        boolean noDefaults = pluginDirs.contains(Path.of("none"));
+        if (!noDefaults) {
             String home = System.getProperty("sluice.home");
             if (home != null && Files.isDirectory(Path.of(home, "plugins"))) {
                 dirs.add(Path.of(home, "plugins"));
@@ -571,6 +567,15 @@ public final class SluiceCommand implements Callable<Integer> {
             if (Files.isDirectory(data.resolve("sluice/plugins"))) {
                 dirs.add(data.resolve("sluice/plugins"));
             }
+        }
+        for (Path d : pluginDirs) {
+            if (d.equals(Path.of("none"))) {
+                continue;
+            }
+            if (!Files.isDirectory(d)) {
+                throw new UsageError("option '--plugin-dir': " + d + " is not a directory");
+            }
+            dirs.add(d);
         }
         return new PluginConfig(specs, dirs, listPlugins, statsInterval);
     }

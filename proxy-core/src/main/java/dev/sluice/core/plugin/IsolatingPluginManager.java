@@ -7,8 +7,6 @@ import java.net.MalformedURLException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import org.pf4j.ClassLoadingStrategy;
 import org.pf4j.DefaultPluginDescriptor;
@@ -22,9 +20,11 @@ import org.pf4j.PluginStatusProvider;
 /**
  * pf4j's jar plugin manager, bent to Sluice's rules:
  * <ul>
- *   <li>no pf4j metadata is asked of plugin authors: a plugin's descriptor is
+ *   <li>no pf4j metadata is required of plugin authors: a plugin's descriptor is
  *       made up from its path (the id) and, when present, its manifest
- *       ({@code Plugin-Version} or {@code Implementation-Version});</li>
+ *       ({@link PluginManifest}: {@code Plugin-Version} or
+ *       {@code Implementation-Version}; {@code Plugin-Requires} is checked
+ *       against the SPI version before loading);</li>
  *   <li>a plugin is a jar, or a directory whose jars share one class loader
  *       (a plugin with dependencies it did not shade);</li>
  *   <li>each plugin's {@link PluginClassLoader} has the {@link SpiOnlyClassLoader}
@@ -80,22 +80,11 @@ final class IsolatingPluginManager extends JarPluginManager {
 
             @Override
             public PluginDescriptor find(Path pluginPath) {
-                String version = null;
-                if (Files.isRegularFile(pluginPath)) {
-                    try (JarFile jar = new JarFile(pluginPath.toFile())) {
-                        Manifest m = jar.getManifest();
-                        if (m != null) {
-                            version = m.getMainAttributes().getValue("Plugin-Version");
-                            if (version == null) {
-                                version = m.getMainAttributes().getValue("Implementation-Version");
-                            }
-                        }
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("not a readable jar: " + pluginPath, e);
-                    }
-                }
+                // The id stays the path (unique by construction); PluginCatalog has already
+                // checked Plugin-Requires against the SPI version, with a better message.
+                PluginManifest m = PluginManifest.read(pluginPath);
                 return new DefaultPluginDescriptor(pluginPath.toString(), "", null,
-                        version == null ? "0.0.0" : version, "*", "", "");
+                        m.version() == null ? "0.0.0" : m.version(), "*", "", "");
             }
         };
     }

@@ -114,6 +114,11 @@ public final class PluginCatalog implements AutoCloseable {
                 String origin = candidate.toString();
                 String id;
                 try {
+                    PluginManifest.read(candidate).requireCompatible(origin);
+                } catch (java.io.UncheckedIOException e) {
+                    throw new PluginException("cannot load plugin " + origin + ": " + e.getMessage(), e);
+                }
+                try {
                     id = manager.loadPlugin(candidate);
                 } catch (RuntimeException e) {
                     throw new PluginException("cannot load plugin " + origin + ": " + e.getMessage(), e);
