@@ -33,6 +33,7 @@ import java.util.List;
  * @param resolvConf   where to read the host's resolvers (normally /etc/resolv.conf)
  * @param flows        translation, mapping and forwarding options
  * @param plugins      the plugin chain and where plugins are found
+ * @param vhostUser    {@code --vhost-user}: be the vhost-user back-end on {@code socketPath} instead of a stream socket
  */
 public record RunConfig(
         Path socketPath,
@@ -62,7 +63,20 @@ public record RunConfig(
         Path pidFile,
         Path resolvConf,
         FlowConfig flows,
-        PluginConfig plugins) {
+        PluginConfig plugins,
+        boolean vhostUser) {
+
+    /** Without {@code --vhost-user}. */
+    public RunConfig(Path socketPath, boolean oneOff, String netns, String nsIfName, boolean configNet,
+                     String hostIfName, InetAddress address4, int prefix4, InetAddress address6, InetAddress gateway4,
+                     InetAddress gateway6, long guestMac, int mtu, List<InetAddress> dns, boolean dnsNone,
+                     List<String> search, boolean searchNone, boolean noDhcp, boolean noNdp, boolean noDhcpv6,
+                     boolean noRa, boolean ipv4Only, boolean ipv6Only, Path pcap, Path pidFile, Path resolvConf,
+                     FlowConfig flows, PluginConfig plugins) {
+        this(socketPath, oneOff, netns, nsIfName, configNet, hostIfName, address4, prefix4, address6, gateway4,
+                gateway6, guestMac, mtu, dns, dnsNone, search, searchNone, noDhcp, noNdp, noDhcpv6, noRa, ipv4Only,
+                ipv6Only, pcap, pidFile, resolvConf, flows, plugins, false);
+    }
 
     public RunConfig {
         dns = List.copyOf(dns);

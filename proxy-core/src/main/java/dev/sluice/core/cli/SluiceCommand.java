@@ -55,6 +55,14 @@ public final class SluiceCommand implements Callable<Integer> {
     @Option(names = {"-1", "--one-off"}, description = "Stream mode: quit when the guest disconnects, instead of waiting for the next one")
     boolean oneOff;
 
+    // --- vhost-user (docs/vhost-user.md) ---
+    @Option(names = "--vhost-user",
+            description = "vhost-user mode: be the vhost-user back-end of QEMU's virtio-net, listening on --socket")
+    boolean vhostUser;
+
+    @Option(names = "--print-capabilities", description = "Print the vhost-user back-end capabilities (JSON) and exit")
+    boolean printCapabilities;
+
     @Option(names = "--netns", paramLabel = "PATH|NAME",
             description = "Tap mode: open a tap device in this network namespace (a path, or a name under /run/netns)")
     String netns;
@@ -257,6 +265,13 @@ public final class SluiceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (printCapabilities) {
+            System.out.println("{\"type\": \"net\"}"); // vhost-user.json's back-end convention
+            return 0;
+        }
+        if (vhostUser && netns != null) {
+            throw new UsageError("option --vhost-user cannot be combined with --netns (tap mode)");
+        }
         RunConfig rc = validate();
         Logging.configure(trace ? Logging.Level.TRACE : debug ? Logging.Level.DEBUG
                 : quiet ? Logging.Level.WARN : Logging.Level.INFO, logFile);
@@ -371,7 +386,7 @@ public final class SluiceCommand implements Callable<Integer> {
         return new RunConfig(socket, oneOff, netns, nsIfName, configNet, hostIf, a4, prefix4, a6, g4, g6,
                 mac == null ? 0 : mac, mtu, dnsAddrs, dnsNone, domains, searchNone,
                 noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf,
-                validateFlows(), validatePlugins());
+                validateFlows(), validatePlugins(), vhostUser);
     }
 
     private FlowConfig validateFlows() {

@@ -51,6 +51,14 @@ final class SplitRing {
         this.pending = false;
     }
 
+    /** Moves the ring's parts (a new memory table) keeping its indices. */
+    void repoint(long desc, long avail, long used, boolean eventIdx) {
+        this.desc = desc;
+        this.avail = avail;
+        this.used = used;
+        this.eventIdx = eventIdx;
+    }
+
     /** Bytes of the descriptor table, avail ring and used ring for a ring of {@code num} entries. */
     static long descBytes(int num) {
         return 16L * num;
