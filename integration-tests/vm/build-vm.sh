@@ -49,15 +49,15 @@ for m in VIRTIO:virtio_ring VIRTIO:virtio VIRTIO_PCI_LIB:virtio_pci_modern_dev \
         MODS="$MODS $name"
     fi
 done
-# iperf3 and the libraries it links (copied with their paths).
-if command -v iperf3 >/dev/null 2>&1; then
-    IPERF=$(command -v iperf3)
-    cp "$IPERF" "$R/usr/bin/iperf3"
-    for lib in $(ldd "$IPERF" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
+# iperf3 (benchmarks) and socat (UDP checks: busybox nc has no UDP) with the libraries they link.
+for tool in iperf3 socat; do
+    BIN=$(command -v "$tool") || { echo "build-vm.sh: $tool is not installed" >&2; exit 1; }
+    cp "$BIN" "$R/usr/bin/$tool"
+    for lib in $(ldd "$BIN" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}'); do
         mkdir -p "$R$(dirname "$lib")"
         cp -L "$lib" "$R$lib"
     done
-fi
+done
 echo "127.0.0.1 localhost" > "$R/etc/hosts"
 
 cat > "$R/init" <<INIT
@@ -71,10 +71,13 @@ mount -t tmpfs tmp /tmp
 for m in $MODS; do insmod /lib/modules/\$m.ko || echo "VM: insmod \$m failed"; done
 ip link set lo up
 # ttyS1: the harness's command channel; raw, no echo, so what it reads is only output.
+# Held open from here on: a closed serial port drops what arrives.
+exec 3<>/dev/ttyS1
 stty -F /dev/ttyS1 raw -echo 115200
 echo "VM: init ready" > /dev/ttyS0
 [ -x /check.sh ] && /check.sh > /dev/ttyS0 2>&1
-exec setsid sh -c 'exec sh -i </dev/ttyS1 >/dev/ttyS1 2>&1'
+# Through a pipe, so the shell is not interactive: no prompt, no line editing echoing input.
+exec sh -c 'cat /dev/ttyS1 | sh >/dev/ttyS1 2>&1'
 INIT
 chmod +x "$R/init"
 cat > "$R/udhcpc.script" <<'UDHCPC'
