@@ -269,9 +269,6 @@ public final class SluiceCommand implements Callable<Integer> {
             System.out.println("{\"type\": \"net\"}"); // vhost-user.json's back-end convention
             return 0;
         }
-        if (vhostUser && netns != null) {
-            throw new UsageError("option --vhost-user cannot be combined with --netns (tap mode)");
-        }
         RunConfig rc = validate();
         Logging.configure(trace ? Logging.Level.TRACE : debug ? Logging.Level.DEBUG
                 : quiet ? Logging.Level.WARN : Logging.Level.INFO, logFile);
@@ -282,6 +279,9 @@ public final class SluiceCommand implements Callable<Integer> {
     RunConfig validate() {
         if (ipv4Only && ipv6Only) {
             throw new UsageError("options -4 and -6 are mutually exclusive");
+        }
+        if (vhostUser && netns != null) {
+            throw new UsageError("option --vhost-user cannot be combined with --netns (tap mode)");
         }
         if (listPlugins) {
             return new RunConfig(null, false, null, null, false, null, null, -1, null, null, null, 0, mtu,
