@@ -26,7 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The seed's command line, {@code sluice -t 2222 --no-map-gw --vhost-user --socket PATH --plugin no-map-host}
  * (plus {@code --dns-forward}), with a real QEMU guest (TestVm, TCG) on the vhost-user socket. One boot
- * runs every check; a second boot follows QEMU killed in the middle of a transfer. Sluice runs in h.
+ * runs every check; a second boot follows QEMU killed in the middle of a transfer; a third runs the main
+ * checks through a stream-mode Sluice (the same VM image, -netdev stream). Sluice runs in h.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -239,5 +240,28 @@ class VhostUserIT {
         Map<String, String> l = lease(vm);
         assertEquals("10.77.0.1", l.get("ip"), l.toString());
         download(vm);
+    }
+
+    @Test
+    @Order(10)
+    void theSameVmThroughTheStreamSocket() throws Exception {
+        vm.close();
+        vm = null;
+        Path streamSocket = socket.resolveSibling("stream.sock");
+        try (SluiceProcess stream = SluiceProcess.start(topo.h, "-s", streamSocket.toString(), "--no-map-gw",
+                "--dns-forward", DNS_FORWARD, "-d")) {
+            vm = TestVm.boot(topo.g, TestVm.Netdev.stream(streamSocket));
+            Map<String, String> l = lease(vm);
+            assertEquals(banner(stream.log(), "assign"), l.get("ip"), l.toString());
+            assertEquals("65520", l.get("mtu"));
+            vm.exec("ping -c 1 -W 5 10.99.0.1", 30).ok();
+            download(vm);
+            String udp = vm.exec("echo hello-udp | socat -t 3 - UDP4:10.99.0.1:7000", 30).ok().out();
+            assertTrue(udp.contains("hello-udp"), udp);
+            String dns = vm.exec("nslookup -type=a www.sluice.test " + DNS_FORWARD, 30).out();
+            assertTrue(dns.contains("10.99.0.80"), dns);
+            vm.close();
+            vm = null;
+        }
     }
 }
