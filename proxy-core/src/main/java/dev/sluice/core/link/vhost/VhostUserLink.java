@@ -65,6 +65,12 @@ public final class VhostUserLink implements GuestLink, AutoCloseable {
     private final Counters.Counter txNoBuffers;
     private final Counters.Counter extraClients;
 
+    /** Made once: a method reference or lambda evaluated per batch would allocate per batch. */
+    private final java.util.function.Consumer<ByteBuf> guestFrameSink = this::onGuestFrame;
+    private final Runnable txAgain = () -> {
+        txScheduled = false;
+        processTx();
+    };
     private FrameHandler handler;
     private Socket server;
     private IoRegistration serverReg;
@@ -314,7 +320,7 @@ public final class VhostUserLink implements GuestLink, AutoCloseable {
             return;
         }
         NetQueues q = s.queues;
-        boolean more = q.drainTx(frameBuf, this::onGuestFrame, TX_BUDGET);
+        boolean more = q.drainTx(frameBuf, guestFrameSink, TX_BUDGET);
         if (q.txBad > 0) {
             rxBad.add(q.txBad);
             logBad(q.lastError);
@@ -327,10 +333,7 @@ public final class VhostUserLink implements GuestLink, AutoCloseable {
         flush();
         if (more && !txScheduled) {
             txScheduled = true;
-            loop.execute(() -> {
-                txScheduled = false;
-                processTx();
-            });
+            loop.execute(txAgain);
         }
     }
 
