@@ -49,10 +49,10 @@ public final class SluiceCommand implements Callable<Integer> {
 
     // --- guest link ---------------------------------------------------------
     @Option(names = {"-s", "--socket"}, paramLabel = "PATH",
-            description = "Stream mode: UNIX socket to listen on (default: a free /tmp/sluice_N.socket, printed)")
+            description = "Stream and vhost-user modes: UNIX socket to listen on (default: a free /tmp/sluice_N.socket, printed)")
     Path socket;
 
-    @Option(names = {"-1", "--one-off"}, description = "Stream mode: quit when the guest disconnects, instead of waiting for the next one")
+    @Option(names = {"-1", "--one-off"}, description = "Stream and vhost-user modes: quit when the guest disconnects, instead of waiting for the next one")
     boolean oneOff;
 
     // --- vhost-user (docs/vhost-user.md) ---
