@@ -34,6 +34,7 @@ import java.util.List;
  * @param flows        translation, mapping and forwarding options
  * @param plugins      the plugin chain and where plugins are found
  * @param compat       passt/pasta drop-in options (host name, -T/-U, background, namespace lifetime)
+ * @param vhostUser    {@code --vhost-user}: be the vhost-user back-end on {@code socketPath} instead of a stream socket
  */
 public record RunConfig(
         Path socketPath,
@@ -64,9 +65,10 @@ public record RunConfig(
         Path resolvConf,
         FlowConfig flows,
         PluginConfig plugins,
-        PasstCompat compat) {
+        PasstCompat compat,
+        boolean vhostUser) {
 
-    /** Without passt/pasta drop-in options. */
+    /** Without passt/pasta drop-in options or {@code --vhost-user}. */
     public RunConfig(Path socketPath, boolean oneOff, String netns, String nsIfName, boolean configNet,
                      String hostIfName, InetAddress address4, int prefix4, InetAddress address6,
                      InetAddress gateway4, InetAddress gateway6, long guestMac, int mtu, List<InetAddress> dns,
@@ -75,7 +77,7 @@ public record RunConfig(
                      Path resolvConf, FlowConfig flows, PluginConfig plugins) {
         this(socketPath, oneOff, netns, nsIfName, configNet, hostIfName, address4, prefix4, address6, gateway4,
                 gateway6, guestMac, mtu, dns, dnsNone, search, searchNone, noDhcp, noNdp, noDhcpv6, noRa, ipv4Only,
-                ipv6Only, pcap, pidFile, resolvConf, flows, plugins, PasstCompat.NONE);
+                ipv6Only, pcap, pidFile, resolvConf, flows, plugins, PasstCompat.NONE, false);
     }
 
     public RunConfig {

@@ -37,6 +37,7 @@ import dev.sluice.core.link.FrameHandler;
 import dev.sluice.core.link.GuestLink;
 import dev.sluice.core.link.StreamLink;
 import dev.sluice.core.link.TapLink;
+import dev.sluice.core.link.vhost.VhostUserLink;
 import dev.sluice.core.pcap.PcapWriter;
 import dev.sluice.core.wire.Mac;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -171,6 +172,7 @@ public final class Sluice {
             GuestLink link;
             String tapName = null;
             StreamLink stream = null;
+            VhostUserLink vhost = null;
             if (rc.tapMode()) {
                 tapName = rc.nsIfName() != null ? rc.nsIfName()
                         : host.ifName4() != null ? host.ifName4() : host.ifName6() != null ? host.ifName6() : "tap0";
@@ -190,6 +192,12 @@ public final class Sluice {
                 TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapFd, tapName, guest.mtu(), counters, pcap);
                 link = tap;
                 linkToClose = tap;
+            } else if (rc.vhostUser()) {
+                Path path = rc.socketPath() != null ? rc.socketPath() : StreamLink.defaultPath();
+                vhost = new VhostUserLink(loop, PooledByteBufAllocator.DEFAULT, path, guest.mtu(), counters, pcap,
+                        rc.oneOff(), stop::countDown);
+                link = vhost;
+                linkToClose = vhost;
             } else {
                 Path path = rc.socketPath() != null ? rc.socketPath() : StreamLink.defaultPath();
                 stream = new StreamLink(loop, PooledByteBufAllocator.DEFAULT, path, guest.mtu(), counters, pcap,
@@ -227,6 +235,9 @@ public final class Sluice {
             if (link instanceof TapLink tap) {
                 tap.setHandler(rt);
                 tap.start();
+            } else if (vhost != null) {
+                vhost.setHandler(rt);
+                vhost.start();
             } else {
                 stream.setHandler(rt);
                 stream.start();
@@ -254,7 +265,7 @@ public final class Sluice {
             for (String sig : new String[] {"TERM", "INT", "HUP"}) {
                 sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
             }
-            printBanner(rc, host, guest, stream, tapName);
+            printBanner(rc, host, guest, stream, tapName, vhost);
             log.info("Sluice is ready");
             Background.ready();
             rc.compat().until().thenRun(stop::countDown);
@@ -510,9 +521,12 @@ public final class Sluice {
         }
     }
 
-    private static void printBanner(RunConfig rc, HostFacts host, GuestConfig g, StreamLink stream, String tapName) {
+    private static void printBanner(RunConfig rc, HostFacts host, GuestConfig g, StreamLink stream, String tapName,
+                                    VhostUserLink vhost) {
         List<String> lines = new ArrayList<>();
-        if (stream != null) {
+        if (vhost != null) {
+            lines.add("vhost-user back-end listening at " + vhost.path());
+        } else if (stream != null) {
             lines.add("UNIX domain socket bound at " + stream.path());
         } else {
             lines.add("Tap device " + tapName + " in namespace " + rc.netns());
@@ -552,6 +566,14 @@ public final class Sluice {
             lines.add("You can now start qemu (>= 7.2):");
             lines.add("    qemu-system-x86_64 ... -device virtio-net-pci,netdev=s0 -netdev stream,id=s0,server=off,"
                     + "addr.type=unix,addr.path=" + stream.path());
+        }
+        if (vhost != null) {
+            lines.add("You can now start qemu (>= 7.2):");
+            lines.add("    qemu-system-x86_64 ... -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,"
+                    + "memdev=mem -chardev socket,id=c0,path=" + vhost.path() + " -netdev vhost-user,id=n0,chardev=c0"
+                    + " -device virtio-net-pci,netdev=n0");
+            lines.add("    (under TCG, Debian's QEMU 7.2 needs vectors=0 on the device: "
+                    + "-device virtio-net-pci,netdev=n0,vectors=0; see docs/vhost-user.md)");
         }
         for (String l : lines) {
             log.info("{}", l);

@@ -17,7 +17,7 @@ final class PasstOptions {
             "--log-size", "-F", "--fd", "--dhcp-dns", "--dhcp-search", "--no-dhcp-dns", "--no-dhcp-search",
             "--freebind", "--host-lo-to-ns-lo", "--userns", "--netns-only", "--no-copy-routes",
             "--no-copy-addrs", "--ns-mac-addr", "--no-splice", "--splice-only", "--repair-path",
-            "--migrate-exit", "--migrate-no-linger", "--vhost-user", "--print-capabilities");
+            "--migrate-exit", "--migrate-no-linger");
 
     /** The option named by a command-line word ("--log-size=1M" names --log-size), or null. */
     static String unsupported(String arg) {

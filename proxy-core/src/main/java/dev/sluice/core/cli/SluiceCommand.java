@@ -49,11 +49,19 @@ public final class SluiceCommand implements Callable<Integer> {
 
     // --- guest link ---------------------------------------------------------
     @Option(names = {"-s", "--socket"}, paramLabel = "PATH",
-            description = "Stream mode: UNIX socket to listen on (default: a free /tmp/sluice_N.socket, printed)")
+            description = "Stream and vhost-user modes: UNIX socket to listen on (default: a free /tmp/sluice_N.socket, printed)")
     Path socket;
 
-    @Option(names = {"-1", "--one-off"}, description = "Stream mode: quit when the guest disconnects, instead of waiting for the next one")
+    @Option(names = {"-1", "--one-off"}, description = "Stream and vhost-user modes: quit when the guest disconnects, instead of waiting for the next one")
     boolean oneOff;
+
+    // --- vhost-user (docs/vhost-user.md) ---
+    @Option(names = "--vhost-user",
+            description = "vhost-user mode: be the vhost-user back-end of QEMU's virtio-net, listening on --socket")
+    boolean vhostUser;
+
+    @Option(names = "--print-capabilities", description = "Print the vhost-user back-end capabilities (JSON) and exit")
+    boolean printCapabilities;
 
     @Option(names = "--netns", paramLabel = "PATH|NAME",
             description = "Tap mode: open a tap device in this network namespace (a path, or a name under /run/netns)")
@@ -343,6 +351,10 @@ public final class SluiceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (printCapabilities) {
+            System.out.println("{\"type\": \"net\"}"); // vhost-user.json's back-end convention
+            return 0;
+        }
         CommandMode cmd = null;
         if (commandMode()) {
             cmd = CommandMode.start(positional);
@@ -375,6 +387,9 @@ public final class SluiceCommand implements Callable<Integer> {
     RunConfig validate() {
         if (ipv4Only && ipv6Only) {
             throw new UsageError("options -4 and -6 are mutually exclusive");
+        }
+        if (vhostUser && netns != null) {
+            throw new UsageError("option --vhost-user cannot be combined with --netns (tap mode)");
         }
         if (listPlugins) {
             return new RunConfig(null, false, null, null, false, null, null, -1, null, null, null, 0, mtu,
@@ -510,7 +525,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf,
                 validateFlows(), validatePlugins(), new dev.sluice.core.PasstCompat(hostname, fqdn,
                 tcpNsPorts, udpNsPorts, who.backgroundByDefault() && !foreground && commandNetns == null,
-                !noNetnsQuit, onReady, until));
+                !noNetnsQuit, onReady, until), vhostUser);
     }
 
     private FlowConfig validateFlows() {

@@ -47,6 +47,7 @@ class OptionErrorsTest {
         "-a 10.0.0.1 -a 10.0.0.2|--address",
         "-g 10.0.0.1 -g 10.0.0.2|--gateway",
         "--netns ns1 --socket /tmp/x.sock|--netns",
+        "--vhost-user --netns ns1|--vhost-user",
         "--config-net|--config-net",
         "-I tap0|--ns-ifname",
         "--mtu|--mtu",

@@ -43,6 +43,8 @@ class PasstArgvTest {
             // libvirt's current qemu_passt.c adds the guest's names
             "passt --one-off --socket /tmp/passt-vm2.socket --pid /tmp/passt-vm2.pid --hostname vm2 "
                 + "--fqdn vm2.example.test --address 10.77.0.6 --address fd77::6 --tcp-ports 80,443 -f",
+            // libvirt with <interface type='vhostuser'><backend type='passt'/>
+            "passt --vhost-user --one-off --socket /tmp/passt-vm3.socket --pid /tmp/passt-vm3.pid --mtu 65520",
             // the PID form
             "pasta --config-net -T 5432 4242");
     }
@@ -67,6 +69,9 @@ class PasstArgvTest {
         if (line.contains("--hostname vm2")) {
             assertEquals("vm2", rc.compat().hostname());
             assertEquals("vm2.example.test", rc.compat().fqdn());
+        }
+        if (line.contains("--vhost-user")) {
+            assertTrue(rc.vhostUser(), line);
         }
         if (line.endsWith(" 4242")) {
             assertEquals("/proc/4242/ns/net", rc.netns());
