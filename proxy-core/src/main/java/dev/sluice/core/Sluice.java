@@ -81,8 +81,13 @@ public final class Sluice {
         }
     }
 
-    /** Runs until stopped; returns the process exit status. */
+    /** Runs until stopped, with the default control socket; returns the process exit status. */
     public static int runUntilStopped(RunConfig rc) throws Exception {
+        return runUntilStopped(rc, dev.sluice.core.control.ControlConfig.DEFAULT);
+    }
+
+    /** Runs until stopped; returns the process exit status. */
+    public static int runUntilStopped(RunConfig rc, dev.sluice.core.control.ControlConfig cc) throws Exception {
         PluginCatalog catalog;
         try {
             catalog = PluginCatalog.discover(rc.plugins().dirs());
@@ -96,7 +101,7 @@ public final class Sluice {
                 System.out.flush();
                 return 0;
             }
-            return run(rc, catalog);
+            return run(rc, cc, catalog);
         } catch (ConfigError e) {
             log.error("{}", e.getMessage());
             return 2;
@@ -105,7 +110,8 @@ public final class Sluice {
         }
     }
 
-    private static int run(RunConfig rc, PluginCatalog catalog) throws Exception {
+    private static int run(RunConfig rc, dev.sluice.core.control.ControlConfig cc, PluginCatalog catalog)
+            throws Exception {
         HostFacts host = readHost(rc);
         GuestConfig guest;
         try {
@@ -154,6 +160,7 @@ public final class Sluice {
         PcapWriter pcap = null;
         AutoCloseable linkToClose = null;
         Runtime runtime = null;
+        dev.sluice.core.control.ControlServer control = null;
         Path pidFile = rc.pidFile();
         Thread hook = new Thread(stop::countDown, "sluice-shutdown");
         try {
@@ -212,6 +219,25 @@ public final class Sluice {
                 stream.setHandler(rt);
                 stream.start();
             }
+            // --- control socket, audit log, metrics (docs/operations.md) ---
+            if (cc.enabled() || cc.auditLog() != null || cc.metricsListen() != null) {
+                long pid = ProcessHandle.current().pid();
+                Path ctlPath = cc.socket() != null ? cc.socket() : dev.sluice.core.control.ControlPaths.defaultPath(pid);
+                String v = Sluice.class.getPackage().getImplementationVersion();
+                var facts = new dev.sluice.core.control.Snapshot.Facts(v != null ? v : "(development build)", pid,
+                        System.currentTimeMillis(), stream != null ? "stream " + stream.path()
+                        : "tap " + tapName + " in namespace " + rc.netns(), guest, ctlPath);
+                var loopState = new dev.sluice.core.control.LoopState(counters, state, link, budget, chain,
+                        rt.tcp, rt.udp, rt.icmp);
+                try {
+                    control = dev.sluice.core.control.ControlServer.start(cc, facts, loopState, loop, counters);
+                } catch (IOException e) {
+                    throw new ConfigError(e.getMessage(), e);
+                }
+                if (chain != null) {
+                    chain.setAuditListener(control.auditListener());
+                }
+            }
             if (rt.icmp != null && !PingSocket.groupRangeAdmitsSelf()) {
                 log.warn("ping from the guest will fail: net.ipv4.ping_group_range does not include this process's "
                         + "groups (set it, e.g. sysctl -w net.ipv4.ping_group_range='0 2147483647', or use --no-icmp)");
@@ -231,6 +257,9 @@ public final class Sluice {
                 sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
             }
             printBanner(rc, host, guest, stream, tapName);
+            if (control != null && control.path() != null) {
+                log.info("Control socket at {} (sluice status --control {})", control.path(), control.path());
+            }
             log.info("Sluice is ready");
             stop.await();
             log.info("stopping");
@@ -240,6 +269,9 @@ public final class Sluice {
                 java.lang.Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
                 // already shutting down: the hook is running us out
+            }
+            if (control != null) {
+                control.close();
             }
             if (linkToClose != null) {
                 try {
