@@ -46,7 +46,7 @@ record Request(Kind kind, String proto, boolean json) {
         if (w.isEmpty() || w.get(0).isEmpty()) {
             throw new IllegalArgumentException("empty request; " + USAGE);
         }
-        boolean json = w.get(w.size() - 1).equals("json");
+        boolean json = w.size() > 1 && w.get(w.size() - 1).equals("json");
         List<String> args = w.subList(1, json ? w.size() - 1 : w.size());
         switch (w.get(0)) {
             case "status":
