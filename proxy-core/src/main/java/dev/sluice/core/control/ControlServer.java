@@ -120,7 +120,15 @@ public final class ControlServer implements AutoCloseable {
         ControlServer s = new ControlServer(facts, state, packetLoop, facts.controlPath(), counters);
         try {
             if (cc.enabled()) {
-                s.bind(cc.socket() == null);
+                try {
+                    s.bind(cc.socket() == null);
+                } catch (IOException e) {
+                    if (cc.socket() != null) {
+                        throw e;
+                    }
+                    // The default place is a convenience: its trouble must not stop the guest's networking.
+                    log.warn("no control socket: {}", e.getMessage());
+                }
             }
             if (cc.auditLog() != null) {
                 try {
@@ -298,6 +306,9 @@ public final class ControlServer implements AutoCloseable {
         private boolean counted;
         /** The request line so far (no codec module: the line is short and read once). */
         private final StringBuilder line = new StringBuilder();
+        /** The request and answer deadlines, cancelled when the client leaves (many short connections). */
+        private io.netty.util.concurrent.ScheduledFuture<?> requestTimer;
+        private io.netty.util.concurrent.ScheduledFuture<?> answerTimer;
         private Iterator<String> pending;
 
         @Override
@@ -322,7 +333,7 @@ public final class ControlServer implements AutoCloseable {
             }
             clients++;
             counted = true;
-            c.executor().schedule(() -> {
+            requestTimer = c.executor().schedule(() -> {
                 if (!requested) {
                     fail(c, "no request within " + REQUEST_SECONDS + " s; " + Request.USAGE);
                 }
@@ -335,6 +346,12 @@ public final class ControlServer implements AutoCloseable {
             if (counted) {
                 counted = false;
                 clients--;
+            }
+            if (requestTimer != null) {
+                requestTimer.cancel(false);
+            }
+            if (answerTimer != null) {
+                answerTimer.cancel(false);
             }
         }
 
@@ -381,7 +398,7 @@ public final class ControlServer implements AutoCloseable {
                 followerCount = followers.size();
                 return;
             }
-            c.executor().schedule(() -> {
+            answerTimer = c.executor().schedule(() -> {
                 if (c.channel().isActive()) {
                     cDropped.inc();
                     c.close();
