@@ -3,12 +3,8 @@ package dev.sluice.core.control;
 import dev.sluice.core.Counters;
 import dev.sluice.core.plugin.AuditEvent;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -24,7 +20,6 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -70,16 +65,16 @@ public final class ControlServer implements AutoCloseable {
     static final int ANSWER_SECONDS = 30;
     static final int HIGH_WATER = 64 * 1024;
 
-    private final Snapshot.Facts facts;
+    final Snapshot.Facts facts;
     private final LoopState state;
     private final IoEventLoop packetLoop;
     private final MultiThreadIoEventLoopGroup group;
     private final EventLoop ctl;
     private final Path path;
-    private final int uid = ControlPaths.uid();
-    private final Counters.Counter cRefused;
-    private final Counters.Counter cDropped;
-    private final Counters.Counter cBadRequests;
+    final int uid = ControlPaths.uid();
+    final Counters.Counter cRefused;
+    final Counters.Counter cDropped;
+    final Counters.Counter cBadRequests;
     private Channel server;
     private AuditFile auditFile;
     private MetricsHttp http;
@@ -88,12 +83,12 @@ public final class ControlServer implements AutoCloseable {
     private Snapshot latest;
     private long latestAt;
     private List<Consumer<Snapshot>> waiting;
-    private int clients;
-    private final Set<Follower> followers = new LinkedHashSet<>();
+    int clients;
+    final Set<Follower> followers = new LinkedHashSet<>();
     /** Read on the packet loop: events are handed over only while someone follows. */
-    private volatile int followerCount;
+    volatile int followerCount;
 
-    private record Follower(Channel ch, boolean json) {
+    record Follower(Channel ch, boolean json) {
     }
 
     private ControlServer(Snapshot.Facts facts, LoopState state, IoEventLoop packetLoop, Path path, Counters counters) {
@@ -200,7 +195,7 @@ public final class ControlServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
                         @Override
                         protected void initChannel(EpollDomainSocketChannel ch) {
-                            ch.pipeline().addLast(new Connection());
+                            ch.pipeline().addLast(new ControlConnection(ControlServer.this));
                         }
                     });
             try {
@@ -238,7 +233,7 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /** Control loop only. */
-    private void withSnapshot(Consumer<Snapshot> use) {
+    void withSnapshot(Consumer<Snapshot> use) {
         long now = System.nanoTime();
         if (latest != null && now - latestAt < TimeUnit.MILLISECONDS.toNanos(REUSE_MILLIS)) {
             use.accept(latest);
@@ -298,198 +293,6 @@ public final class ControlServer implements AutoCloseable {
             f.ch().writeAndFlush(ByteBufUtil.writeUtf8(f.ch().alloc(), line), f.ch().voidPromise());
         }
         followerCount = followers.size();
-    }
-
-    /** One client connection: the peer check, one request, its answer. On the control loop. */
-    private final class Connection extends ChannelInboundHandlerAdapter {
-        private boolean requested;
-        private boolean counted;
-        /** The request line so far (no codec module: the line is short and read once). */
-        private final StringBuilder line = new StringBuilder();
-        /** The request and answer deadlines, cancelled when the client leaves (many short connections). */
-        private io.netty.util.concurrent.ScheduledFuture<?> requestTimer;
-        private io.netty.util.concurrent.ScheduledFuture<?> answerTimer;
-        private Iterator<String> pending;
-
-        @Override
-        public void channelActive(ChannelHandlerContext c) {
-            EpollDomainSocketChannel ch = (EpollDomainSocketChannel) c.channel();
-            int peer;
-            try {
-                peer = ch.peerCredentials().uid();
-            } catch (IOException e) {
-                peer = -1;
-            }
-            if (peer != uid && peer != 0) {
-                cRefused.inc();
-                log.warn("control: refused a client with uid {} (only uid {} and root may connect)", peer, uid);
-                fail(c, "permission denied: uid " + peer + " is neither the instance's owner (" + uid + ") nor root");
-                return;
-            }
-            if (clients >= MAX_CLIENTS) {
-                cRefused.inc();
-                fail(c, "too many control connections (" + MAX_CLIENTS + "); try again");
-                return;
-            }
-            clients++;
-            counted = true;
-            requestTimer = c.executor().schedule(() -> {
-                if (!requested) {
-                    fail(c, "no request within " + REQUEST_SECONDS + " s; " + Request.USAGE);
-                }
-            }, REQUEST_SECONDS, TimeUnit.SECONDS);
-            c.fireChannelActive();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext c) {
-            if (counted) {
-                counted = false;
-                clients--;
-            }
-            if (requestTimer != null) {
-                requestTimer.cancel(false);
-            }
-            if (answerTimer != null) {
-                answerTimer.cancel(false);
-            }
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext c, Object msg) {
-            ByteBuf in = (ByteBuf) msg;
-            String text = null;
-            try {
-                if (requested) {
-                    return; // one request per connection; later bytes are ignored
-                }
-                while (in.isReadable()) {
-                    byte b = in.readByte();
-                    if (b == '\n') {
-                        int n = line.length();
-                        text = (n > 0 && line.charAt(n - 1) == '\r' ? line.substring(0, n - 1) : line.toString());
-                        break;
-                    }
-                    if (line.length() >= Request.MAX_LENGTH) {
-                        requested = true;
-                        cBadRequests.inc();
-                        fail(c, "request longer than " + Request.MAX_LENGTH + " bytes; " + Request.USAGE);
-                        return;
-                    }
-                    line.append((char) (b & 0xff));
-                }
-            } finally {
-                in.release();
-            }
-            if (text == null) {
-                return;
-            }
-            requested = true;
-            Request r;
-            try {
-                r = Request.parse(text);
-            } catch (IllegalArgumentException e) {
-                cBadRequests.inc();
-                fail(c, e.getMessage());
-                return;
-            }
-            if (r.kind() == Request.Kind.AUDIT) {
-                followers.add(new Follower(c.channel(), r.json()));
-                followerCount = followers.size();
-                return;
-            }
-            answerTimer = c.executor().schedule(() -> {
-                if (c.channel().isActive()) {
-                    cDropped.inc();
-                    c.close();
-                }
-            }, ANSWER_SECONDS, TimeUnit.SECONDS);
-            withSnapshot(s -> answer(c, r, s));
-        }
-
-        private void answer(ChannelHandlerContext c, Request r, Snapshot s) {
-            if (!c.channel().isActive()) {
-                return;
-            }
-            if (s == null) {
-                fail(c, "the instance could not take a snapshot");
-                return;
-            }
-            switch (r.kind()) {
-                case STATUS -> send(c, List.of(r.json() ? Render.statusJson(facts, s) : Render.statusText(facts, s)));
-                case METRICS -> send(c, List.of(Prometheus.render(facts, s)));
-                default -> {
-                    if (r.json()) {
-                        // Rendered line by line as the client reads: the snapshot is shared, the text is not.
-                        Iterator<dev.sluice.core.flow.FlowInfo> it = s.flows().stream()
-                                .filter(f -> Render.matches(f, r.proto())).iterator();
-                        pending = new Iterator<>() {
-                            @Override
-                            public boolean hasNext() {
-                                return it.hasNext();
-                            }
-
-                            @Override
-                            public String next() {
-                                return Render.flowJson(it.next());
-                            }
-                        };
-                        drain(c);
-                    } else {
-                        // Columns are aligned over all rows: the table is rendered at once (bounded by MAX_FLOWS).
-                        send(c, List.of(Render.flowsText(s.flows().stream().filter(f -> Render.matches(f, r.proto()))
-                                .toList(), s.flowsTruncated())));
-                    }
-                }
-            }
-        }
-
-        private void send(ChannelHandlerContext c, List<String> parts) {
-            pending = parts.iterator();
-            drain(c);
-        }
-
-        /** Writes while the channel takes more; the rest when it becomes writable again; then closes. */
-        private void drain(ChannelHandlerContext c) {
-            Channel ch = c.channel();
-            while (pending.hasNext() && ch.isWritable()) {
-                ch.write(ByteBufUtil.writeUtf8(ch.alloc(), pending.next()), ch.voidPromise());
-            }
-            if (!pending.hasNext()) {
-                pending = null;
-                ch.writeAndFlush(ch.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
-            } else {
-                ch.flush();
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext c, Object evt) {
-            if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent && !requested) {
-                requested = true;
-                cBadRequests.inc();
-                fail(c, "no complete request line; " + Request.USAGE);
-            }
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext c) {
-            if (pending != null && c.channel().isWritable()) {
-                drain(c);
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
-            log.debug("control: client error: {}", cause.toString());
-            c.close();
-        }
-
-        private void fail(ChannelHandlerContext c, String message) {
-            Channel ch = c.channel();
-            ch.writeAndFlush(ByteBufUtil.writeUtf8(ch.alloc(), "error: " + message + "\n"))
-                    .addListener(ChannelFutureListener.CLOSE);
-        }
     }
 
     @Override
