@@ -49,8 +49,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Limits: a request line of {@link Request#MAX_LENGTH} bytes within
  * {@link #REQUEST_SECONDS}; at most {@link #MAX_CLIENTS} connections; answers
- * are written as the client reads (netty's writability: at most a
- * {@link #HIGH_WATER}-byte buffer per client, flows rendered line by line), and
+ * are written as the client reads (netty's writability: {@code flows json}
+ * is rendered line by line, about {@link #HIGH_WATER} bytes in flight per
+ * client; the text answers are written whole, bounded by
+ * {@link Snapshot#MAX_FLOWS}), and
  * a client that has not read its answer within {@link #ANSWER_SECONDS} is
  * dropped; an {@code audit follow} client whose buffer is full when an event
  * comes is dropped. Access: the socket is created 0600 inside a private
