@@ -57,14 +57,18 @@ public final class GenerateDocs {
                                 + "every jar here is loaded unless --plugin-dir none is given (see --list-plugins)."),
                         new Item("$XDG_DATA_HOME/sluice/plugins/", "Plugins of the user, also loaded unless --plugin-dir "
                                 + "none is given (default ~/.local/share/sluice/plugins/)."),
-                        new Item("share/bash-completion/completions/sluice", "Completion of options for bash."))),
+                        new Item("share/bash-completion/completions/sluice", "Completion of options for bash."),
+                        new Item("/run/sluice/PID.ctl", "The control socket of a running instance (root; other users: "
+                                + "$XDG_RUNTIME_DIR/sluice/PID.ctl, or /tmp/sluice-UID/PID.ctl), which sluice status, "
+                                + "flows, audit and metrics find by themselves when only one instance runs."))),
                 new Section("Environment", List.of(
                         new Item("JAVA_HOME", "The Java installation to run (17 or newer); without it, java on the PATH."),
                         new Item("SLUICE_JAVA_OPTS", "Options for the Java virtual machine, separated by spaces "
                                 + "(for example -Xmx256m)."),
-                        new Item("XDG_DATA_HOME", "Base of the user's plugin directory."))),
+                        new Item("XDG_DATA_HOME", "Base of the user's plugin directory."),
+                        new Item("XDG_RUNTIME_DIR", "Base of the control sockets' directory of a user other than root."))),
                 new Section("See also", List.of(Item.para(
                         "passt(1), pasta(1), qemu-system-x86_64(1), ip-netns(8). "
-                                + "Writing plugins: docs/plugins.md in Sluice's sources."))));
+                                + "Writing plugins: docs/plugins.md in Sluice's sources; the control socket: docs/operations.md."))));
     }
 }

@@ -50,6 +50,9 @@ public final class ManPage {
         r.append(".SH SYNOPSIS\n")
                 .append(".B ").append(text(name)).append('\n')
                 .append("[\\fIOPTION\\fR]... [\\fB@\\fIFILE\\fR]...\n");
+        for (String sub : new java.util.LinkedHashSet<>(spec.subcommands().keySet())) {
+            r.append(".br\n.B ").append(text(name + " " + sub)).append('\n').append("[\\fIOPTION\\fR]...\n");
+        }
 
         if (!description.isEmpty()) {
             r.append(".SH DESCRIPTION\n");
@@ -67,6 +70,22 @@ public final class ManPage {
                 lines.add(format(d));
             }
             r.append(block(String.join("\n", lines))).append('\n');
+        }
+
+        // Subcommands (sluice status, flows...): their description and options, one subsection each.
+        if (!spec.subcommands().isEmpty()) {
+            r.append(".SH COMMANDS\n");
+            for (picocli.CommandLine sub : new java.util.LinkedHashSet<>(spec.subcommands().values())) {
+                CommandSpec c = sub.getCommandSpec();
+                r.append(".SS \"").append(text(name + " " + c.name())).append(" [OPTION]...\"\n");
+                appendParagraphs(r, paragraphs(c.usageMessage().description()));
+                for (OptionSpec o : c.options()) {
+                    if (!o.hidden()) {
+                        r.append(".TP\n").append(synopsis(o)).append('\n');
+                        r.append(block(String.join("\n", o.renderedDescription()))).append('\n');
+                    }
+                }
+            }
         }
 
         List<String> footer = paragraphs(spec.usageMessage().footer());

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ManPageTest {
-    static final Set<String> MACROS = Set.of(".TH", ".SH", ".TP", ".PP", ".br", ".B", ".ad", ".nh", ".\\\"");
+    static final Set<String> MACROS = Set.of(".TH", ".SH", ".SS", ".TP", ".PP", ".br", ".B", ".ad", ".nh", ".\\\"");
 
     @TempDir
     Path tmp;
@@ -60,6 +60,13 @@ class ManPageTest {
             for (String name : o.names()) {
                 String shown = "\\fB" + ManPage.text(name) + "\\fR";
                 assertEquals(!o.hidden(), roff.contains(shown), name);
+            }
+        }
+        // The client subcommands (sluice status, flows, audit, metrics) have a subsection each, with their options.
+        for (CommandLine sub : spec.subcommands().values()) {
+            assertTrue(roff.contains(".SS \"sluice " + sub.getCommandName() + " [OPTION]...\""), sub.getCommandName());
+            for (OptionSpec o : sub.getCommandSpec().options()) {
+                assertTrue(roff.contains("\\fB" + ManPage.text(o.longestName()) + "\\fR"), o.longestName());
             }
         }
         assertFalse(roff.contains("${"), "variables are expanded");

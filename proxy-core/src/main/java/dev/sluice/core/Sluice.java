@@ -82,13 +82,17 @@ public final class Sluice {
         }
     }
 
-    /** Runs until stopped, dropping root to nobody; returns the process exit status. */
+    /** Runs until stopped, dropping root to nobody, with the default control socket; returns the exit status. */
     public static int runUntilStopped(RunConfig rc) throws Exception {
-        return runUntilStopped(rc, null);
+        return runUntilStopped(rc, null, dev.sluice.core.control.ControlConfig.DEFAULT);
     }
 
-    /** Runs until stopped, as {@code runAs} once set up (null: nobody when root); returns the exit status. */
-    public static int runUntilStopped(RunConfig rc, dev.sluice.core.host.Privileges.Ids runAs) throws Exception {
+    /**
+     * Runs until stopped, as {@code runAs} once set up (null: nobody when root), with the control
+     * socket, audit log and metrics of {@code cc}; returns the exit status.
+     */
+    public static int runUntilStopped(RunConfig rc, dev.sluice.core.host.Privileges.Ids runAs,
+                                      dev.sluice.core.control.ControlConfig cc) throws Exception {
         PluginCatalog catalog;
         try {
             catalog = PluginCatalog.discover(rc.plugins().dirs());
@@ -102,7 +106,7 @@ public final class Sluice {
                 System.out.flush();
                 return 0;
             }
-            return run(rc, catalog, runAs);
+            return run(rc, cc, catalog, runAs);
         } catch (ConfigError e) {
             log.error("{}", e.getMessage());
             return 2;
@@ -111,7 +115,8 @@ public final class Sluice {
         }
     }
 
-    private static int run(RunConfig rc, PluginCatalog catalog, dev.sluice.core.host.Privileges.Ids runAs)
+    private static int run(RunConfig rc, dev.sluice.core.control.ControlConfig cc, PluginCatalog catalog,
+                           dev.sluice.core.host.Privileges.Ids runAs)
             throws Exception {
         HostFacts host = readHost(rc);
         GuestConfig guest;
@@ -163,6 +168,7 @@ public final class Sluice {
         AutoCloseable linkToClose = null;
         dev.sluice.core.flow.fwd.NsForwarder nsForwarder = null;
         Runtime runtime = null;
+        dev.sluice.core.control.ControlServer control = null;
         Path pidFile = rc.pidFile();
         Thread hook = new Thread(stop::countDown, "sluice-shutdown");
         try {
@@ -245,6 +251,26 @@ public final class Sluice {
             if (rc.tapMode() && rc.compat().netnsQuit()) {
                 NetnsWatch.start(loop, Netns.pathFor(rc.netns()), stop::countDown);
             }
+            // --- control socket, audit log, metrics (docs/operations.md) ---
+            if (cc.enabled() || cc.auditLog() != null || cc.metricsListen() != null) {
+                long pid = ProcessHandle.current().pid();
+                Path ctlPath = cc.socket() != null ? cc.socket() : dev.sluice.core.control.ControlPaths.defaultPath(pid);
+                String v = Sluice.class.getPackage().getImplementationVersion();
+                var facts = new dev.sluice.core.control.Snapshot.Facts(v != null ? v : "(development build)", pid,
+                        System.currentTimeMillis(), stream != null ? "stream " + stream.path()
+                        : vhost != null ? "vhost-user " + vhost.path()
+                        : "tap " + tapName + " in namespace " + rc.netns(), guest, ctlPath);
+                var loopState = new dev.sluice.core.control.LoopState(counters, state, link, budget, chain,
+                        rt.tcp, rt.udp, rt.icmp);
+                try {
+                    control = dev.sluice.core.control.ControlServer.start(cc, facts, loopState, loop, counters);
+                } catch (IOException e) {
+                    throw new ConfigError(e.getMessage(), e);
+                }
+                if (chain != null) {
+                    chain.setAuditListener(control.auditListener());
+                }
+            }
             if (rc.plugins().statsIntervalSeconds() > 0) {
                 FilterChain c = chain;
                 int every = rc.plugins().statsIntervalSeconds();
@@ -254,7 +280,8 @@ public final class Sluice {
                 Files.writeString(pidFile, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
             }
             // Everything privileged is open now: leave root and confine (docs/security.md).
-            Confinement.apply(runAs, java.util.Arrays.asList(stream != null ? stream.path() : null, pidFile));
+            Confinement.apply(runAs, java.util.Arrays.asList(stream != null ? stream.path() : null,
+                    vhost != null ? vhost.path() : null, control != null ? control.path() : null, pidFile));
             if (rt.icmp != null && !PingSocket.groupRangeAdmitsSelf()) {
                 log.warn("ping from the guest will fail: net.ipv4.ping_group_range does not include this process's "
                         + "groups (set it, e.g. sysctl -w net.ipv4.ping_group_range='0 2147483647', or use --no-icmp)");
@@ -266,6 +293,9 @@ public final class Sluice {
                 sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
             }
             printBanner(rc, host, guest, stream, tapName, vhost);
+            if (control != null && control.path() != null) {
+                log.info("Control socket at {} (sluice status --control {})", control.path(), control.path());
+            }
             log.info("Sluice is ready");
             Background.ready();
             rc.compat().until().thenRun(stop::countDown);
@@ -278,6 +308,9 @@ public final class Sluice {
                 java.lang.Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
                 // already shutting down: the hook is running us out
+            }
+            if (control != null) {
+                control.close();
             }
             if (linkToClose != null) {
                 try {

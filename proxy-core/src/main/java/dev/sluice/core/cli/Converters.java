@@ -185,4 +185,31 @@ final class Converters {
             return value;
         }
     }
+
+    /** {@code ADDR:PORT} or {@code [ADDR6]:PORT}, a literal address (no name lookup), port 1-65535. */
+    static final class HostPort implements ITypeConverter<java.net.InetSocketAddress> {
+        @Override
+        public java.net.InetSocketAddress convert(String v) {
+            int colon = v.lastIndexOf(':');
+            if (colon <= 0 || colon == v.length() - 1) {
+                throw new TypeConversionException("'" + v + "' is not ADDR:PORT (e.g. 127.0.0.1:9464)");
+            }
+            String host = v.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            } else if (host.contains(":")) {
+                throw new TypeConversionException("'" + v + "': write an IPv6 address as [ADDR]:PORT");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(v.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 1 || port > 65535) {
+                throw new TypeConversionException("'" + v + "': the port must be 1 to 65535");
+            }
+            return new java.net.InetSocketAddress(parseAddress(host), port);
+        }
+    }
 }

@@ -202,6 +202,22 @@ public final class SluiceCommand implements Callable<Integer> {
             description = "Log the plugin chain's counters every SECONDS (they are always logged at exit)")
     int statsInterval;
 
+    // --- control socket, audit log, metrics (dev.sluice.core.control; docs/operations.md) ---
+    @Option(names = "--control", paramLabel = "PATH|none",
+            description = "Control socket for sluice status|flows|audit|metrics, mode 0600 (default: "
+                    + "/run/sluice/PID.ctl for root, else $XDG_RUNTIME_DIR/sluice/PID.ctl); none: no socket")
+    String control;
+
+    @Option(names = "--audit-log", paramLabel = "FILE",
+            description = "Also write every audit event (refused flow or frame) to FILE as JSON lines, mode 0600, "
+                    + "rotated at 10 MiB to FILE.1 ... FILE.5")
+    Path auditLog;
+
+    @Option(names = "--metrics-listen", paramLabel = "ADDR:PORT", converter = Converters.HostPort.class,
+            description = "Serve GET /metrics (Prometheus text) over HTTP on ADDR:PORT, e.g. 127.0.0.1:9464 "
+                    + "(no authentication: keep it on loopback)")
+    java.net.InetSocketAddress metricsListen;
+
     // --- diagnostics ------------------------------------------------------------
     @Option(names = {"-p", "--pcap"}, paramLabel = "FILE",
             description = "Write every frame, both directions, to FILE in pcap format (tcpdump -r FILE)")
@@ -294,6 +310,7 @@ public final class SluiceCommand implements Callable<Integer> {
     /** The configured picocli model, also used to generate the man page and completion. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SluiceCommand());
+        ClientCommands.addTo(cl); // first: the settings below then reach the subcommands too
         cl.setCommandName(Personality.current().command());
         if (Personality.current() == Personality.PASTA) {
             // pasta [OPTIONS] COMMAND [ARG]...: the command's own options are not ours
@@ -380,7 +397,29 @@ public final class SluiceCommand implements Callable<Integer> {
         dev.sluice.core.Background.prepare();
         Logging.configure(trace ? Logging.Level.TRACE : debug ? Logging.Level.DEBUG
                 : quiet ? Logging.Level.WARN : Logging.Level.INFO, logFile);
-        return Sluice.runUntilStopped(rc, runAs);
+        return Sluice.runUntilStopped(rc, runAs, validateControl());
+    }
+
+    private dev.sluice.core.control.ControlConfig validateControl() {
+        Path sock = null;
+        boolean on = !"none".equals(control);
+        if (on && control != null) {
+            if (control.isBlank()) {
+                throw new UsageError("option '--control': empty path");
+            }
+            sock = Path.of(control);
+            Path parent = sock.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new UsageError("option '--control': directory " + parent + " does not exist");
+            }
+        }
+        if (auditLog != null) {
+            Path parent = auditLog.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new UsageError("option '--audit-log': directory " + parent + " does not exist");
+            }
+        }
+        return new dev.sluice.core.control.ControlConfig(sock, on, auditLog, metricsListen);
     }
 
     /** Cross-option checks that picocli's per-value converters cannot make. */

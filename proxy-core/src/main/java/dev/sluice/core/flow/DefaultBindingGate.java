@@ -49,6 +49,6 @@ public final class DefaultBindingGate implements OutboundGate {
         if (ifName == d.bindInterface() && src == d.bindSource()) {
             return d;
         }
-        return GateDecision.accept(ifName, src);
+        return new GateDecision(GateDecision.Action.ACCEPT, ifName, src, d.plugin(), null); // keeps who decided
     }
 }

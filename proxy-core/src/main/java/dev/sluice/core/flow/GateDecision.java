@@ -8,7 +8,7 @@ import java.net.InetAddress;
  * @param action         open it, refuse it (TCP RST / ICMP unreachable), or stay silent
  * @param bindInterface  interface to bind the host socket to (SO_BINDTODEVICE), or null
  * @param bindSource     source address to bind the host socket to, or null
- * @param plugin         the plugin that decided a reject or drop (for audit), or null
+ * @param plugin         the plugin that decided (for audit and the flows listing), or null when none did
  * @param reason         why it was rejected or dropped, or null
  */
 public record GateDecision(Action action, String bindInterface, InetAddress bindSource, String plugin, String reason) {

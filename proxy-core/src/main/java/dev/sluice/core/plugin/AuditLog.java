@@ -88,6 +88,8 @@ final class AuditLog {
     private final Counters.Counter suppressedTotal;
     private final Map<Object, Bucket> buckets;
     private final MacKey probe = new MacKey("", 0);
+    /** Set once at startup by the control socket; volatile as it is set from another thread. */
+    private volatile AuditEvent.Listener listener;
 
     AuditLog(Counters counters) {
         this(slf4jSink(), counters, DEFAULT_BURST, DEFAULT_INTERVAL_NANOS, System::nanoTime, DEFAULT_MAX_KEYS);
@@ -128,7 +130,20 @@ final class AuditLog {
         if (b == null) {
             return;
         }
-        write(format(action, proto, src, dst, mapped, plugin, reason), b);
+        long suppressed = write(format(action, proto, src, dst, mapped, plugin, reason), b);
+        AuditEvent.Listener l = listener;
+        if (l != null) {
+            l.onAudit(new AuditEvent(System.currentTimeMillis(), action, proto.name().toLowerCase(Locale.ROOT), src,
+                    dst, mapped, 0, plugin, capped(reason), suppressed));
+        }
+    }
+
+    void listener(AuditEvent.Listener l) {
+        this.listener = l;
+    }
+
+    private static String capped(String reason) {
+        return reason.length() <= MAX_REASON ? reason : reason.substring(0, MAX_REASON) + "...";
     }
 
     /**
@@ -145,10 +160,16 @@ final class AuditLog {
         if (b == null) {
             return;
         }
+        String why = reason.apply(sourceMac);
         StringBuilder sb = new StringBuilder(128).append(action).append(" frame src=")
                 .append(CoreGuestView.format(sourceMac)).append(" plugin=").append(plugin).append(" reason=\"");
-        appendEscaped(sb, reason.apply(sourceMac));
-        write(sb.append('"'), b);
+        appendEscaped(sb, why);
+        long suppressed = write(sb.append('"'), b);
+        AuditEvent.Listener l = listener;
+        if (l != null) {
+            l.onAudit(new AuditEvent(System.currentTimeMillis(), action, "frame", null, null, null, sourceMac, plugin,
+                    capped(why), suppressed));
+        }
     }
 
     /**
@@ -186,12 +207,15 @@ final class AuditLog {
         return b;
     }
 
-    private void write(StringBuilder sb, Bucket b) {
-        if (b.suppressed > 0) {
-            sb.append(" suppressed=").append(b.suppressed);
+    /** Writes the line; returns how many lines of its key were held back before it. */
+    private long write(StringBuilder sb, Bucket b) {
+        long held = b.suppressed;
+        if (held > 0) {
+            sb.append(" suppressed=").append(held);
             b.suppressed = 0;
         }
         sink.line(sb.toString());
+        return held;
     }
 
     /** Writes one line per key that still has held-back lines, then forgets them. At exit. */

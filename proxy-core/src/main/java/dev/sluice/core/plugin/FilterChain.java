@@ -74,6 +74,8 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
         final Counters.Counter rejected;
         final Counters.Counter dropped;
         final Counters.Counter errors;
+        /** This stage's plain accept, naming it as the decider (the flows listing shows it). */
+        final GateDecision accept;
         boolean failureLogged;
         /** The filter as a frame hook, or null when it is not one. */
         final GuestFrameFilter frames;
@@ -89,6 +91,7 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
             this.rejected = counters.get("plugin." + label + ".rejected");
             this.dropped = counters.get("plugin." + label + ".dropped");
             this.errors = counters.get("plugin." + label + ".errors");
+            this.accept = new GateDecision(GateDecision.Action.ACCEPT, null, null, label, null);
             this.frames = filter instanceof GuestFrameFilter g ? g : null;
             this.framesDropped = frames != null ? counters.get("plugin." + label + ".frames-dropped") : null;
             this.frameReason = frames != null ? this::frameReason : null;
@@ -253,7 +256,7 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
                         break;
                     case ACCEPT:
                         s.accepted.inc();
-                        return accept(attempt);
+                        return accept(attempt, s);
                     case REJECT:
                         s.rejected.inc();
                         audit.record("REJECT", proto, guestSrc, dstAsSent, dstMapped, s.label, v.reason());
@@ -271,7 +274,7 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
             }
         }
         undecided.inc();
-        return accept(attempt);
+        return accept(attempt, null);
     }
 
     /**
@@ -328,11 +331,13 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
         audit.recordFrame("DROP", s.label, mac, m -> reason);
     }
 
-    private static GateDecision accept(FlowAttempt a) {
+    /** {@code by}: the stage that accepted, or null when every filter continued. */
+    private static GateDecision accept(FlowAttempt a, Stage by) {
         if (a.bindInterface() == null && a.bindSource() == null) {
-            return GateDecision.ACCEPT;
+            return by == null ? GateDecision.ACCEPT : by.accept;
         }
-        return GateDecision.accept(a.bindInterface(), a.bindSource());
+        return new GateDecision(GateDecision.Action.ACCEPT, a.bindInterface(), a.bindSource(),
+                by == null ? null : by.label, null);
     }
 
     private GateDecision failed(Stage s, FlowProtocol proto, InetSocketAddress src, InetSocketAddress dst,
@@ -352,6 +357,39 @@ public final class FilterChain implements OutboundGate, AutoCloseable {
         }
         audit.record("REJECT", proto, src, dst, mapped, s.label, reason);
         return GateDecision.reject(s.label, reason);
+    }
+
+    /** One stage's counters; {@code framesDropped} is -1 for a filter without a frame hook. */
+    public record StageStats(String label, long accepted, long rejected, long dropped, long errors,
+                             long framesDropped) {
+    }
+
+    /** The stages' counters in chain order (for the control socket). Safe from any thread (values may lag). */
+    public List<StageStats> stageStats() {
+        List<StageStats> out = new ArrayList<>(stages.length);
+        for (Stage s : stages) {
+            out.add(new StageStats(s.label, s.accepted.value(), s.rejected.value(), s.dropped.value(),
+                    s.errors.value(), s.framesDropped != null ? s.framesDropped.value() : -1));
+        }
+        return out;
+    }
+
+    /** Flows no filter decided ({@code chain.undecided}). */
+    public long undecided() {
+        return undecided.value();
+    }
+
+    /** Audit lines the rate limit held back so far. */
+    public long auditSuppressed() {
+        return audit.suppressedTotal();
+    }
+
+    /**
+     * Also hands every audit line written to {@code l}, as data, on the event
+     * loop (the control socket's audit stream and {@code --audit-log}).
+     */
+    public void setAuditListener(AuditEvent.Listener l) {
+        audit.listener(l);
     }
 
     /**

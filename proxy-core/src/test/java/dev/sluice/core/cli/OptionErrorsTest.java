@@ -36,6 +36,12 @@ class OptionErrorsTest {
         "--no-such-option|x|--no-such-option",
         "-p|/nonexistent-dir-xyz/cap.pcap|--pcap",
         "-s|/nonexistent-dir-xyz/s.socket|--socket",
+        "--control|/nonexistent-dir-xyz/c.ctl|--control",
+        "--audit-log|/nonexistent-dir-xyz/audit.jsonl|--audit-log",
+        "--metrics-listen|localhost:9464|--metrics-listen",
+        "--metrics-listen|127.0.0.1|--metrics-listen",
+        "--metrics-listen|127.0.0.1:0|--metrics-listen",
+        "--metrics-listen|::1:9464|--metrics-listen",
     })
     void badValueExitsTwoNamingTheOption(String option, String value, String named) {
         assertBad(named, option, value);
@@ -51,6 +57,9 @@ class OptionErrorsTest {
         "--config-net|--config-net",
         "-I tap0|--ns-ifname",
         "--mtu|--mtu",
+        "flows --proto sctp|--proto",
+        "audit|--follow",
+        "status --bogus|--bogus",
     })
     void badCombinationsExitTwo(String args, String named) {
         assertBad(named, args.split(" "));

@@ -63,6 +63,7 @@ class FilterChainTest {
     void orderDecides() {
         GateDecision d = tcp(chain("accept", "reject"));
         assertEquals(GateDecision.Action.ACCEPT, d.action());
+        assertEquals("accept", d.plugin(), "the deciding plugin is named (flows listing)");
         d = tcp(chain("reject", "accept"));
         assertEquals(GateDecision.Action.REJECT, d.action());
         assertEquals("reject", d.plugin());
@@ -94,7 +95,7 @@ class FilterChainTest {
         GateDecision d = tcp(chain("bind-if", "bind-src", "pass"));
         assertEquals(GateDecision.accept("eth1", ip("10.66.0.1")), d);
         d = tcp(chain("bind-if", "accept", "bind-src"));
-        assertEquals(GateDecision.accept("eth1", null), d);
+        assertEquals(new GateDecision(GateDecision.Action.ACCEPT, "eth1", null, "accept", null), d);
         d = tcp(chain("bind-if", "reject"));
         assertNull(d.bindInterface());
     }

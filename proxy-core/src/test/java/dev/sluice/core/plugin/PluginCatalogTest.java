@@ -238,7 +238,7 @@ class PluginCatalogTest {
                     """, catalog.describe());
             FilterChain chain = FilterChain.build(catalog, List.of(PluginSpec.parse("cp-test:answer=accept")),
                     TestEnv.env(new Counters()));
-            assertSame(GateDecision.ACCEPT, decide(chain));
+            assertEquals(new GateDecision(GateDecision.Action.ACCEPT, null, null, "cp-test", null), decide(chain));
         }
     }
 

@@ -36,6 +36,12 @@ final class IcmpFlow implements EpollIoHandle {
     boolean holdsSlot;
     long lastActive;
 
+    // ---- for the control socket (flows listing): plain fields, written on the loop ----
+    final long createdAt = System.nanoTime();
+    long bytesFromGuest;
+    long bytesFromHost;
+    dev.sluice.core.flow.GateDecision decision;
+
     IcmpFlow(IcmpFlows owner, FlowKey key, boolean v6, int guest4, long guestHi, long guestLo, int guestId,
              int remote4, long remoteHi, long remoteLo, State state) {
         this.owner = owner;
@@ -65,6 +71,26 @@ final class IcmpFlow implements EpollIoHandle {
     @Override
     public void close() {
         owner.closeFd(this);
+    }
+
+    /** A copy for the control socket's flows listing; on the loop. */
+    dev.sluice.core.flow.FlowInfo info(long now) {
+        java.net.InetAddress g = v6 ? dev.sluice.core.flow.InetLiterals.fromHalves(guestHi, guestLo)
+                : dev.sluice.core.flow.InetLiterals.fromInt(guest4);
+        java.net.InetAddress r = v6 ? dev.sluice.core.flow.InetLiterals.fromHalves(remoteHi, remoteLo)
+                : dev.sluice.core.flow.InetLiterals.fromInt(remote4);
+        java.net.InetSocketAddress m = null;
+        if (target != null) {
+            try {
+                m = new java.net.InetSocketAddress(java.net.InetAddress.getByAddress(target), 0);
+            } catch (java.net.UnknownHostException e) {
+                // cannot happen for 4 or 16 bytes
+            }
+        }
+        return new dev.sluice.core.flow.FlowInfo(v6 ? "icmpv6" : "icmp", false, new java.net.InetSocketAddress(g, guestId),
+                new java.net.InetSocketAddress(r, 0), m, null, null, state.name(), bytesFromGuest, bytesFromHost,
+                (now - createdAt) / 1_000_000L, decision == null ? null : decision.plugin(),
+                dev.sluice.core.flow.FlowInfo.verdict(decision));
     }
 
     @Override

@@ -150,6 +150,19 @@ public final class IcmpFlows {
         return open;
     }
 
+    /** Appends copies of at most {@code max} echo flows (refused ones remembered included) to {@code out}; on the loop. */
+    public void snapshot(java.util.List<dev.sluice.core.flow.FlowInfo> out, int max) {
+        long now = System.nanoTime();
+        for (IcmpFlow f : table.values()) {
+            if (out.size() >= max) {
+                return;
+            }
+            if (!f.closed) {
+                out.add(f.info(now));
+            }
+        }
+    }
+
     private void onEcho(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
         if (closed) {
             return;
@@ -214,6 +227,8 @@ public final class IcmpFlows {
         try {
             if (sockets.sendTo(f.fd, scratch, 0, len, f.target) < 0) {
                 cTxFull.inc();
+            } else {
+                f.bytesFromGuest += len;
             }
         } catch (IOException e) {
             // ENETUNREACH, EHOSTUNREACH, EPERM...: what a router would say
@@ -269,6 +284,7 @@ public final class IcmpFlows {
             log.debug("echo {} id {} -> {} {} by {}: {}", src.getHostAddress(), id, dst.getHostAddress(),
                     reject ? "rejected" : "dropped", d.plugin(), d.reason());
             IcmpFlow f = newFlow(key, ipv6, frame, ipOff, id, reject ? IcmpFlow.State.REJECTED : IcmpFlow.State.DROPPED);
+            f.decision = d;
             if (denied < MAX_DENIED) {
                 denied++;
                 table.put(key, f);
@@ -301,6 +317,7 @@ public final class IcmpFlows {
             return null;
         }
         IcmpFlow f = newFlow(key, ipv6, frame, ipOff, id, IcmpFlow.State.OPEN);
+        f.decision = d;
         f.holdsSlot = true;
         f.target = mapped.getAddress();
         try {
@@ -413,6 +430,7 @@ public final class IcmpFlows {
                 cForeign.inc();
                 continue;
             }
+            f.bytesFromHost += n;
             toGuest(f, n);
             sent++;
         }

@@ -154,6 +154,14 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     private ScheduledFuture<?> timer;
     private long timerAt;
 
+    // ---- for the control socket (flows listing): plain fields, written on the loop ----
+    final long createdAt = System.nanoTime();
+    /** Bytes read from the host socket (guest-bound). */
+    long bytesFromHost;
+    /** Outbound: where the host socket goes and the gate's decision (null for inbound flows). */
+    InetSocketAddress mapped;
+    GateDecision decision;
+
     TcpFlow(TcpFlows owner, boolean v6, long guestHi, long guestLo, int guestPort, long peerHi, long peerLo, int peerPort,
             boolean inbound, String name) {
         this.owner = owner;
@@ -202,6 +210,19 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         }
     }
 
+    /** A copy for the control socket's flows listing; on the loop. */
+    dev.sluice.core.flow.FlowInfo info(long now) {
+        Channel c = ch;
+        return new dev.sluice.core.flow.FlowInfo("tcp", inbound,
+                new InetSocketAddress(TcpFlows.address(v6, guestHi, guestLo), guestPort),
+                new InetSocketAddress(TcpFlows.address(v6, peerHi, peerLo), peerPort), mapped,
+                c == null ? null : dev.sluice.core.flow.FlowInfo.inet(c.localAddress()),
+                c == null ? null : dev.sluice.core.flow.FlowInfo.inet(c.remoteAddress()),
+                describe(), written, bytesFromHost, (now - createdAt) / 1_000_000L,
+                decision == null ? null : decision.plugin(),
+                state == State.DROPPED ? "drop" : dev.sluice.core.flow.FlowInfo.verdict(inbound ? null : decision));
+    }
+
     /** State plus half-close flags, for logs. */
     String describe() {
         if (state != State.ESTABLISHED) {
@@ -230,6 +251,8 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
 
     void startOutbound(TcpSegment syn, InetSocketAddress dstMapped, GateDecision d, long now) {
         state = State.CONNECTING;
+        mapped = dstMapped;
+        decision = d;
         event("connecting");
         lastActivity = now;
         guestIsn = syn.seq();
@@ -912,6 +935,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         }
         long now = System.nanoTime();
         lastActivity = now;
+        bytesFromHost += b.readableBytes();
         sendBuf.addComponent(true, b);
         trySend(now);
         if (!readPaused && sendBuf.readableBytes() >= readLimit()) {

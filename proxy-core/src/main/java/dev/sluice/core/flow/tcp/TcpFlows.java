@@ -292,6 +292,8 @@ public final class TcpFlows implements L4Handler {
             if (dropHoldNs > 0 && budget.tryAcquire()) {
                 TcpFlow tomb = new TcpFlow(this, v6, gHi, gLo, gPort, pHi, pLo, pPort, false,
                         "tcp " + fmt(guestSrc) + " > " + fmt(dstAsSent));
+                tomb.mapped = dstMapped;
+                tomb.decision = d;
                 tomb.startDropped(isn, now);
                 table.put(tomb);
                 evictable.add(tomb);
@@ -403,6 +405,19 @@ public final class TcpFlows implements L4Handler {
 
     public int activeFlows() {
         return table.size();
+    }
+
+    /** Appends copies of at most {@code max} flows to {@code out}, for the control socket; on the loop. */
+    public void snapshot(List<dev.sluice.core.flow.FlowInfo> out, int max) {
+        long now = System.nanoTime();
+        for (TcpFlow f : table.snapshot()) {
+            if (out.size() >= max) {
+                return;
+            }
+            if (f.state != TcpFlow.State.CLOSED) {
+                out.add(f.info(now));
+            }
+        }
     }
 
     /** The guest went away: reset every host connection and forget every flow. */

@@ -48,6 +48,14 @@ final class UdpFlow extends ChannelInboundHandlerAdapter {
     /** Datagrams written before the connect completed (it completes at once on epoll; kept for safety). */
     ArrayDeque<ByteBuf> pending;
 
+    // ---- for the control socket (flows listing): plain fields, written on the loop ----
+    final long createdAt = System.nanoTime();
+    long bytesFromGuest;
+    long bytesFromHost;
+    /** Guest-initiated flows: where the socket goes and the gate's decision; null for inbound ones. */
+    InetSocketAddress mapped;
+    dev.sluice.core.flow.GateDecision decision;
+
     UdpFlow(UdpFlows owner, FlowKey key, boolean v6, int guest4, long guestHi, long guestLo, int guestPort,
             int remote4, long remoteHi, long remoteLo, int remotePort, State state, InetSocketAddress peer) {
         this.owner = owner;
@@ -95,6 +103,22 @@ final class UdpFlow extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext c) {
         owner.channelGone(this);
+    }
+
+    /** A copy for the control socket's flows listing; on the loop. */
+    dev.sluice.core.flow.FlowInfo info(long now) {
+        java.net.InetAddress g = v6 ? dev.sluice.core.flow.InetLiterals.fromHalves(guestHi, guestLo)
+                : dev.sluice.core.flow.InetLiterals.fromInt(guest4);
+        java.net.InetAddress r = v6 ? dev.sluice.core.flow.InetLiterals.fromHalves(remoteHi, remoteLo)
+                : dev.sluice.core.flow.InetLiterals.fromInt(remote4);
+        Channel c = ch;
+        return new dev.sluice.core.flow.FlowInfo("udp", inbound(), new InetSocketAddress(g, guestPort),
+                new InetSocketAddress(r, remotePort), mapped,
+                c == null ? null : dev.sluice.core.flow.FlowInfo.inet(c.localAddress()),
+                inbound() ? peer : c == null ? null : dev.sluice.core.flow.FlowInfo.inet(c.remoteAddress()),
+                state.name(), bytesFromGuest, bytesFromHost, (now - createdAt) / 1_000_000L,
+                decision == null ? null : decision.plugin(),
+                inbound() ? "inbound" : dev.sluice.core.flow.FlowInfo.verdict(decision));
     }
 
     @Override

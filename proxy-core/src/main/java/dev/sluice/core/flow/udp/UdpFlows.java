@@ -190,6 +190,19 @@ public final class UdpFlows implements L4Handler {
         return open;
     }
 
+    /** Appends copies of at most {@code max} flows (refused ones remembered included) to {@code out}; on the loop. */
+    public void snapshot(java.util.List<dev.sluice.core.flow.FlowInfo> out, int max) {
+        long now = System.nanoTime();
+        for (UdpFlow f : table.values()) {
+            if (out.size() >= max) {
+                return;
+            }
+            if (!f.closed) {
+                out.add(f.info(now));
+            }
+        }
+    }
+
     @Override
     public void onPacket(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
         if (closed) {
@@ -258,6 +271,7 @@ public final class UdpFlows implements L4Handler {
         ByteBuf out = ctx.alloc().directBuffer(len);
         out.writeBytes(frame, payOff, len);
         f.lastLen = len;
+        f.bytesFromGuest += len;
         if (f.inbound()) {
             ch.write(new DatagramPacket(out, f.peer), ch.voidPromise());
         } else if (!ch.isActive()) {
@@ -343,6 +357,8 @@ public final class UdpFlows implements L4Handler {
                     d.reason());
             UdpFlow f = newFlow(key, ipv6, frame, ipOff, sport, dport,
                     reject ? UdpFlow.State.REJECTED : UdpFlow.State.DROPPED, null);
+            f.mapped = target;
+            f.decision = d;
             if (denied < MAX_DENIED) {
                 denied++;
                 table.put(key, f);
@@ -369,6 +385,8 @@ public final class UdpFlows implements L4Handler {
             return null;
         }
         UdpFlow f = newFlow(key, ipv6, frame, ipOff, sport, dport, UdpFlow.State.OPEN, null);
+        f.mapped = target;
+        f.decision = d;
         f.holdsSlot = true;
         EpollDatagramChannel ch;
         try {
@@ -620,6 +638,7 @@ public final class UdpFlows implements L4Handler {
             f.answered = true;
             unanswered.remove(f);
         }
+        f.bytesFromHost += n;
         int hdr = f.v6 ? HDR_V6 : HDR_V4;
         ByteBuf b;
         int frameOff;
