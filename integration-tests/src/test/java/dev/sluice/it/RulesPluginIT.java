@@ -32,6 +32,9 @@ class RulesPluginIT {
     void start() throws Exception {
         topo = Topology.create();
         dir = Files.createTempDirectory(SluiceProcess.workDir(), "rules-");
+        // the rules file is re-read after Sluice has left root: it must be readable by nobody,
+        // as an operator's /etc/sluice/rules is
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("ok"), "ok\n");
         for (int port : new int[] {7101, 7102}) {
@@ -64,6 +67,7 @@ class RulesPluginIT {
     private Path write(String content) throws Exception {
         Path target = dir.resolve("rules");
         Path next = Files.writeString(dir.resolve("rules.next"), content);
+        Files.setPosixFilePermissions(next, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         Files.move(next, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return target;
     }

@@ -35,7 +35,7 @@ final class FlowLimits {
         long listeners = listeners(fc.tcpForwards()) + listeners(fc.udpForwards());
         FlowBudgets b = FlowBudgets.derive(fc.maxFlows(), limit, FdLimit.openCount(), listeners, fc.flowRates());
         if (b.fdBound()) {
-            log.info("flow caps {} (open-file limit {}, {} descriptors for forwarded ports): fewer than --max-flows {}",
+            log.debug("flow caps {} (open-file limit {}, {} descriptors for forwarded ports): fewer than --max-flows {}",
                     b.usage(), limit, listeners, fc.maxFlows());
         } else {
             log.debug("flow caps {} (open-file limit {})", b.usage(), limit);
