@@ -72,7 +72,7 @@ class ControlIT {
         String pluginDir = Path.of(System.getProperty("sluice.plugins.src", "../plugins"), "no-map-host", "target")
                 .toString();
         sluice = SluiceProcess.start(topo.h, "--netns", topo.g, "-I", "tap0", "--config-net",
-                "-a", "10.77.0.50", "-n", "24", "-a", "fd77::50", "--plugin-dir", pluginDir, "--plugin", "no-map-host",
+                "-a", "10.77.0.50", "-n", "24", "-a", "fd77::50", "--plugin-dir", "none", "--plugin-dir", pluginDir, "--plugin", "no-map-host",
                 "--control", ctl.toString(), "--audit-log", auditLog.toString(),
                 "--metrics-listen", "127.0.0.1:" + metricsPort);
         assertTrue(Guest.await(topo.g, 20, "ip -4 addr show dev tap0 | grep -q 10.77.0.50"));

@@ -306,6 +306,11 @@ public final class ControlServer implements AutoCloseable {
             server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
             try {
                 Files.deleteIfExists(path);
+            } catch (java.nio.file.AccessDeniedException e) {
+                // Started as root and dropped to nobody: root's directory is not nobody's to
+                // change. The stale socket is ignored by clients (its pid is gone) and replaced
+                // by the next instance with that pid (docs/operations.md).
+                log.debug("cannot remove {} after leaving root; it is stale now", path);
             } catch (IOException e) {
                 log.warn("cannot remove {}: {}", path, e.toString());
             }
