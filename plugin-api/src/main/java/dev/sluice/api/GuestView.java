@@ -96,7 +96,7 @@ public interface GuestView {
         return rest == 0 || ((a[full] ^ b[full]) & mask) == 0;
     }
 
-    /** The source addresses the guest has been seen using so far (immutable snapshot). */
+    /** The source addresses the guest has been seen using, the 16 most recently first seen (immutable snapshot). */
     Set<InetAddress> seenAddresses();
 
     /** {@code 52:54:00:12:34:56} for {@code 0x525400123456L} (the low 48 bits), for log lines and reasons. */

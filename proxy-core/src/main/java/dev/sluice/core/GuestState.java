@@ -2,6 +2,7 @@ package dev.sluice.core;
 
 import java.net.InetAddress;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -12,6 +13,8 @@ import java.util.Set;
  * published as an immutable copy so plugins may read it from the loop cheaply.
  */
 public final class GuestState {
+    /** Enough for every address a real guest uses at once: IPv4, global and temporary IPv6, link-local. */
+    public static final int MAX_SEEN = 16;
     private volatile long mac;
     private final Set<InetAddress> seen = new LinkedHashSet<>();
     private volatile Set<InetAddress> seenView = Set.of();
@@ -30,11 +33,22 @@ public final class GuestState {
         this.mac = mac;
     }
 
-    /** Records a source address the guest used (called when a new flow or lease is seen, not per packet). */
+    /**
+     * Records a source address the guest used (called when a new flow or lease is seen, not per packet).
+     * Only the {@value #MAX_SEEN} most recently first-seen addresses are kept: a guest sending from ever
+     * new source addresses must not grow this set, and the copy made per new address, without bound.
+     */
     public void sawAddress(InetAddress a) {
-        if (seen.add(a)) {
-            seenView = Collections.unmodifiableSet(new LinkedHashSet<>(seen));
+        if (seen.contains(a)) {
+            return;
         }
+        if (seen.size() >= MAX_SEEN) {
+            Iterator<InetAddress> eldest = seen.iterator();
+            eldest.next();
+            eldest.remove();
+        }
+        seen.add(a);
+        seenView = Collections.unmodifiableSet(new LinkedHashSet<>(seen));
     }
 
     public Set<InetAddress> seenAddresses() {
