@@ -15,7 +15,11 @@ import java.util.List;
  * {@code $XDG_RUNTIME_DIR/sluice/PID.ctl} for other users, or
  * {@code /tmp/sluice-UID/PID.ctl} without {@code XDG_RUNTIME_DIR}. One
  * directory per user in both modes (stream and tap): a client lists it, and
- * the directory is the user's alone (0700).
+ * the directory is the user's alone (0700) — except root's: an instance
+ * started as root leaves root once set up and must still remove its socket at
+ * exit, so {@code /run/sluice} is 1733 (sticky, like /tmp, but not listable by
+ * others) and the socket is handed to the user Sluice becomes. Clients trust
+ * only a socket owned by root or by the user its instance runs as.
  */
 public final class ControlPaths {
     static final String SUFFIX = ".ctl";
@@ -55,6 +59,7 @@ public final class ControlPaths {
      * symbolic link or owned by someone else (a shared /tmp).
      */
     static void ensurePrivateDir(Path dir) throws IOException {
+        boolean rootDir = uid() == 0 && dir.equals(Path.of("/run/sluice"));
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             try {
                 Files.createDirectories(dir.getParent());
@@ -63,6 +68,10 @@ public final class ControlPaths {
                 // made by a concurrent instance: checked below
             }
         }
+        if (rootDir) {
+            // the sticky bit cannot be set through PosixFilePermissions
+            Files.setAttribute(dir, "unix:mode", 01733, LinkOption.NOFOLLOW_LINKS);
+        }
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException(dir + " is not a directory");
         }
@@ -70,6 +79,24 @@ public final class ControlPaths {
         if (owner != uid()) {
             throw new IOException(dir + " belongs to uid " + owner + ", not to this user");
         }
+    }
+
+    /** The socket belongs to root or to the user process {@code pid} runs as (not planted by another user). */
+    static boolean ownedByItsInstance(Path socket, long pid) {
+        try {
+            int owner = (Integer) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (owner == 0) {
+                return true;
+            }
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("Uid:")) {
+                    return Integer.parseInt(line.split("\\s+")[2]) == owner;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone, or unreadable: not one to trust
+        }
+        return false;
     }
 
     /** Control sockets in the default directory whose instance (named by the file) is still alive. */
@@ -84,7 +111,7 @@ public final class ControlPaths {
                 String n = p.getFileName().toString();
                 try {
                     long pid = Long.parseLong(n.substring(0, n.length() - SUFFIX.length()));
-                    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && ownedByItsInstance(p, pid)) {
                         out.add(p);
                     }
                 } catch (NumberFormatException e) {

@@ -307,9 +307,9 @@ public final class ControlServer implements AutoCloseable {
             try {
                 Files.deleteIfExists(path);
             } catch (java.nio.file.AccessDeniedException e) {
-                // Started as root and dropped to nobody: root's directory is not nobody's to
-                // change. The stale socket is ignored by clients (its pid is gone) and replaced
-                // by the next instance with that pid (docs/operations.md).
+                // an explicit --control in a directory root kept for itself, after leaving root:
+                // the stale socket is ignored by clients (its pid is gone) and replaced by the
+                // next instance (docs/operations.md)
                 log.debug("cannot remove {} after leaving root; it is stale now", path);
             } catch (IOException e) {
                 log.warn("cannot remove {}: {}", path, e.toString());
