@@ -281,7 +281,10 @@ public final class Sluice {
             }
             // Everything privileged is open now: leave root and confine (docs/security.md).
             Confinement.apply(runAs, java.util.Arrays.asList(stream != null ? stream.path() : null,
-                    vhost != null ? vhost.path() : null, control != null ? control.path() : null, pidFile));
+                    vhost != null ? vhost.path() : null,
+                    // only the default socket, in root's sticky /run/sluice; peers are still checked
+                    // against the uid that started Sluice (ControlConnection)
+                    control != null && cc.socket() == null ? control.path() : null, pidFile));
             if (rt.icmp != null && !PingSocket.groupRangeAdmitsSelf()) {
                 log.warn("ping from the guest will fail: net.ipv4.ping_group_range does not include this process's "
                         + "groups (set it, e.g. sysctl -w net.ipv4.ping_group_range='0 2147483647', or use --no-icmp)");
