@@ -20,9 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -115,16 +112,7 @@ public final class StreamLink implements GuestLink, AutoCloseable {
 
     /** Binds the socket (removing a stale one left by a dead process) and starts accepting. */
     public void start() throws IOException {
-        if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            if (!isSocket(path)) {
-                // Never an operator's file: only a stale socket is replaced.
-                throw new IOException(path + " exists and is not a socket; refusing to replace it");
-            }
-            if (isLive(path)) {
-                throw new IOException("socket " + path + " is in use by another process");
-            }
-            Files.delete(path);
-        }
+        ListenPath.claim(path);
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop)
                 .channel(EpollServerDomainSocketChannel.class)
@@ -150,29 +138,11 @@ public final class StreamLink implements GuestLink, AutoCloseable {
     public static Path defaultPath() throws IOException {
         for (int i = 1; i <= 64; i++) {
             Path p = Path.of("/tmp", "sluice_" + i + ".socket");
-            if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) || (isSocket(p) && !isLive(p))) {
+            if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) || (ListenPath.isSocket(p) && !ListenPath.isLive(p))) {
                 return p;
             }
         }
         throw new IOException("no free socket path /tmp/sluice_N.socket (N up to 64); give one with --socket");
-    }
-
-    private static boolean isSocket(Path p) {
-        try {
-            int mode = (Integer) Files.getAttribute(p, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            return (mode & 0170000) == 0140000;
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    private static boolean isLive(Path p) {
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(p));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     @Override
@@ -250,7 +220,7 @@ public final class StreamLink implements GuestLink, AutoCloseable {
         }
         server.close().awaitUninterruptibly();
         try {
-            if (isSocket(path)) {
+            if (ListenPath.isSocket(path)) {
                 Files.deleteIfExists(path);
             }
         } catch (IOException e) {

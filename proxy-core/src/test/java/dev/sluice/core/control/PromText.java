@@ -14,14 +14,15 @@ import java.util.regex.Pattern;
  * a sample {@code name{labels} value}; each family has one HELP and one TYPE,
  * given before its first sample; samples of a family are contiguous; label
  * values are properly escaped; values are numbers. Throws on the first fault.
+ * Public, and shipped in proxy-core's test jar, for the end-to-end tests too.
  */
-final class PromText {
+public final class PromText {
     private static final Pattern NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
     private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\\\n]|\\\\[\\\\\"n])*)\"(,|$)");
 
     /** Samples by {@code name{labels}} as written. */
-    static Map<String, Double> parse(String text) {
+    public static Map<String, Double> parse(String text) {
         Map<String, Double> out = new LinkedHashMap<>();
         Map<String, String> types = new HashMap<>();
         Set<String> helps = new HashSet<>();

@@ -20,11 +20,8 @@ import io.netty.channel.unix.Socket;
 import io.netty.util.concurrent.Future;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -112,12 +109,7 @@ public final class VhostUserLink implements GuestLink, AutoCloseable {
 
     /** Binds the socket (removing a stale one left by a dead process) and starts accepting. */
     public void start() throws IOException {
-        if (Files.exists(path)) {
-            if (isLive(path)) {
-                throw new IOException("socket " + path + " is in use by another process");
-            }
-            Files.delete(path);
-        }
+        dev.sluice.core.link.ListenPath.claim(path);
         try {
             loop.submit(() -> {
                 server = Socket.newSocketDomain();
@@ -128,15 +120,6 @@ public final class VhostUserLink implements GuestLink, AutoCloseable {
             }).sync();
         } catch (Exception e) {
             throw new IOException("cannot listen on " + path + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static boolean isLive(Path p) {
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(p));
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 
