@@ -41,9 +41,9 @@ class PasstCompatIT {
         Cmd.run(5, "chmod", "+t", dir.toString()).ok();
         pidFile = dir.resolve("pasta.pid");
         // A host service on h's loopback, v4 and v6, for -T.
-        Cmd.run(5, "sh", "-c", "ip netns exec " + topo.h + " socat TCP4-LISTEN:18080,bind=127.0.0.1,reuseaddr,fork "
+        Cmd.run(5, "sh", "-c", "ip netns exec " + topo.h + " socat -t 5 TCP4-LISTEN:18080,bind=127.0.0.1,reuseaddr,fork "
                 + "SYSTEM:'echo spliced-v4' >/dev/null 2>&1 &");
-        Cmd.run(5, "sh", "-c", "ip netns exec " + topo.h + " socat TCP6-LISTEN:18080,bind=[::1],reuseaddr,fork "
+        Cmd.run(5, "sh", "-c", "ip netns exec " + topo.h + " socat -t 5 TCP6-LISTEN:18080,bind=[::1],reuseaddr,fork "
                 + "SYSTEM:'echo spliced-v6' >/dev/null 2>&1 &");
     }
 
