@@ -382,6 +382,11 @@ public final class Sluice {
         }
 
         @Override
+        public void onFrame(io.netty.buffer.ByteBuf frame, int flags) {
+            dispatcher.onFrame(frame, flags);
+        }
+
+        @Override
         public void onLinkUp() {
             dispatcher.onLinkUp();
         }

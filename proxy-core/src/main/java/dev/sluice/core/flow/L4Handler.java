@@ -16,4 +16,13 @@ public interface L4Handler {
      * @param l4Len bytes of L4 header and payload (IP padding excluded)
      */
     void onPacket(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len);
+
+    /**
+     * {@link #onPacket(ByteBuf, int, boolean, int, int)} with the link's flags
+     * ({@link dev.sluice.core.link.FrameHandler#RX_CSUM_VALID}: skip checksum
+     * verification; the checksum may be partial).
+     */
+    default void onPacket(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len, int rxFlags) {
+        onPacket(frame, ipOff, ipv6, l4Off, l4Len);
+    }
 }

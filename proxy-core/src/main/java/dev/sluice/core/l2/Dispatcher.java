@@ -92,6 +92,8 @@ public final class Dispatcher implements FrameHandler {
     private final Counter ip4Disabled;
     private final Counter ip4Bad;
     private final Counter ip4BadChecksum;
+    /** The link's flags for the frame being dispatched ({@link FrameHandler#RX_CSUM_VALID}). */
+    private int rxFlags;
     private final Counter ip4Fragment;
     private final Counter ip4Broadcast;
     private final Counter ip4Proto;
@@ -199,6 +201,12 @@ public final class Dispatcher implements FrameHandler {
 
     @Override
     public void onFrame(ByteBuf frame) {
+        onFrame(frame, 0);
+    }
+
+    @Override
+    public void onFrame(ByteBuf frame, int flags) {
+        rxFlags = flags; // read once by the L4 hand-off below; the loop is single-threaded
         try {
             dispatch(frame);
         } catch (RuntimeException e) {
@@ -368,7 +376,7 @@ public final class Dispatcher implements FrameHandler {
             l4Unhandled.inc();
             return;
         }
-        h.onPacket(frame, ip4.offset(), false, l4Off, l4Len);
+        h.onPacket(frame, ip4.offset(), false, l4Off, l4Len, rxFlags);
     }
 
     private void onIpv6(ByteBuf frame) {
@@ -437,6 +445,6 @@ public final class Dispatcher implements FrameHandler {
             l4Unhandled.inc();
             return;
         }
-        h.onPacket(frame, ip6.offset(), true, l4Off, l4Len);
+        h.onPacket(frame, ip6.offset(), true, l4Off, l4Len, rxFlags);
     }
 }

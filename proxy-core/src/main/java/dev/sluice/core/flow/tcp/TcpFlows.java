@@ -11,6 +11,7 @@ import dev.sluice.core.flow.FlowProtocol;
 import dev.sluice.core.flow.GateDecision;
 import dev.sluice.core.flow.L4Handler;
 import dev.sluice.core.flow.OutboundGate;
+import dev.sluice.core.link.FrameHandler;
 import dev.sluice.core.wire.Checksum;
 import dev.sluice.core.wire.EthernetFrame;
 import dev.sluice.core.wire.Ipv4Packet;
@@ -180,11 +181,16 @@ public final class TcpFlows implements L4Handler {
 
     @Override
     public void onPacket(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
+        onPacket(frame, ipOff, ipv6, l4Off, l4Len, 0);
+    }
+
+    @Override
+    public void onPacket(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len, int rxFlags) {
         if (closed) {
             return;
         }
         try {
-            handle(frame, ipOff, ipv6, l4Off, l4Len);
+            handle(frame, ipOff, ipv6, l4Off, l4Len, (rxFlags & FrameHandler.RX_CSUM_VALID) != 0);
         } catch (RuntimeException e) {
             // a bug must not take the link down with it: count, log, carry on
             cErrors.inc();
@@ -195,7 +201,7 @@ public final class TcpFlows implements L4Handler {
         }
     }
 
-    private void handle(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len) {
+    private void handle(ByteBuf frame, int ipOff, boolean ipv6, int l4Off, int l4Len, boolean csumValid) {
         TcpSegment s = seg;
         if (!s.wrap(frame, l4Off, l4Len)) {
             cBad.inc();
@@ -219,7 +225,7 @@ public final class TcpFlows implements L4Handler {
             pLo = frame.getUnsignedInt(ipOff + Ipv4Packet.DST);
             pseudo = Checksum.pseudoV4((int) gLo, (int) pLo, Ipv4Packet.PROTO_TCP, l4Len);
         }
-        if (settings.verifyChecksums() && !s.verifyChecksum(pseudo)) {
+        if (!csumValid && settings.verifyChecksums() && !s.verifyChecksum(pseudo)) {
             cBadChecksum.inc();
             return;
         }
