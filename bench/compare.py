@@ -10,7 +10,8 @@ Traffic stays inside the namespaces this script makes: the guest reaches servers
 host namespace's loopback through each proxy's host-loopback mapping (Sluice and pasta:
 the gateway 10.77.0.254 / fd77::fe; slirp4netns: 10.0.2.2 / fd00::2).
 
-Usage: sudo bench/compare.py [--reps N] [--secs S] [--impl NAME,...] [--json FILE]
+Usage: sudo bench/compare.py [--reps N] [--secs S] [--impl NAME,...] [--what tcp,udp,rr,crr,rss,dhcp]
+                             [--fam v4,v6] [--mtu 65520,1500] [--json FILE]
        (SLUICE_PEERS=DIR names the peers' directory when it is not ../shared/peers)
 """
 import argparse
@@ -231,36 +232,43 @@ def dhcp_time(impl):
         probe.stop()
 
 
-def measure(impl, secs):
+def measure(impl, secs, what, fams, mtus):
     res = {}
     impl.start()
     try:
         time.sleep(1)
         res["rss_idle_kib"] = rss_kib(impl.pid())
         for fam, host in (("v4", impl.gw4), ("v6", impl.gw6)):
-            for mtu in (65520, 1500):
+            if fam not in fams or "tcp" not in what:
+                continue
+            for mtu in mtus:
                 sh(f"ip -n {G} link set tap0 mtu {mtu}", check=False)
                 for d, rev in (("g2h", False), ("h2g", True)):
                     r = iperf(host, secs, rev)
                     res[f"tcp_{d}_{fam}_{mtu}_gbit"] = r["gbit"] if r else None
         sh(f"ip -n {G} link set tap0 mtu 65520", check=False)
-        r = iperf(impl.gw4, secs, False, udp=True)
-        res["udp_g2h_v4_gbit"] = r["gbit"] if r else None
-        res["udp_g2h_v4_lost_pct"] = r["lost_pct"] if r else None
-        r = client("rr", impl.gw4, secs)
-        res["rr_median_us"] = r["median_us"] if r else None
-        res["rr_p99_us"] = r["p99_us"] if r else None
-        r = client("crr", impl.gw4, secs)
-        res["conn_per_s"] = r["conn_per_s"] if r else None
-        hold = subprocess.Popen(["ip", "netns", "exec", G, "python3", "-c", CLIENTS, "hold", impl.gw4, "1000"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = hold.stdout.readline()
-        res["rss_1000conn_kib"] = rss_kib(impl.pid()) if '"open": 1000' in line else None
-        hold.stdin.close()
-        hold.wait(30)
+        if "udp" in what:
+            r = iperf(impl.gw4, secs, False, udp=True)
+            res["udp_g2h_v4_gbit"] = r["gbit"] if r else None
+            res["udp_g2h_v4_lost_pct"] = r["lost_pct"] if r else None
+        if "rr" in what:
+            r = client("rr", impl.gw4, secs)
+            res["rr_median_us"] = r["median_us"] if r else None
+            res["rr_p99_us"] = r["p99_us"] if r else None
+        if "crr" in what:
+            r = client("crr", impl.gw4, secs)
+            res["conn_per_s"] = r["conn_per_s"] if r else None
+        if "rss" in what:
+            hold = subprocess.Popen(["ip", "netns", "exec", G, "python3", "-c", CLIENTS, "hold", impl.gw4, "1000"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            line = hold.stdout.readline()
+            res["rss_1000conn_kib"] = rss_kib(impl.pid()) if '"open": 1000' in line else None
+            hold.stdin.close()
+            hold.wait(30)
     finally:
         impl.stop()
-    res["dhcp_first_reply_s"] = dhcp_time(impl)
+    if "dhcp" in what:
+        res["dhcp_first_reply_s"] = dhcp_time(impl)
     return res
 
 
@@ -268,7 +276,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--secs", type=int, default=10)
-    ap.add_argument("--impl", default="")
+    ap.add_argument("--impl", default="", help="comma-separated: sluice,pasta2025,pasta-deb,slirp4netns (default all found)")
+    ap.add_argument("--what", default="tcp,udp,rr,crr,rss,dhcp", help="comma-separated subset of the measurements")
+    ap.add_argument("--fam", default="v4,v6", help="TCP throughput families: v4, v6 or both")
+    ap.add_argument("--mtu", default="65520,1500", help="TCP throughput MTUs")
     ap.add_argument("--json", default=os.path.join(HERE, "results", time.strftime("compare-%Y%m%d-%H%M%S.json")))
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -289,7 +300,8 @@ def main():
         for rep in range(a.reps):
             for i in chosen:
                 print(f"rep {rep + 1}/{a.reps}: {i.name}", file=sys.stderr)
-                raw[i.name].append(measure(i, a.secs))
+                raw[i.name].append(measure(i, a.secs, set(a.what.split(",")), set(a.fam.split(",")),
+                                           [int(m) for m in a.mtu.split(",")]))
     finally:
         if srv:
             srv.kill()
