@@ -17,10 +17,18 @@ import java.util.List;
  * @param netnsQuit    tap mode: quit when the target namespace disappears (pasta's default)
  * @param onReady      run once Sluice is ready (pasta's command mode lets its command start)
  * @param until        Sluice stops when this completes (the command mode's command exited)
+ * @param userns       {@code --userns}: the user namespace to enter with the network namespace when
+ *                     Sluice may not enter it itself (rootless), or null for the one that owns it
  */
 public record PasstCompat(String hostname, String fqdn, List<PortSpec> tcpNsForwards,
                           List<PortSpec> udpNsForwards, boolean background, boolean netnsQuit,
-                          Runnable onReady, java.util.concurrent.CompletionStage<?> until) {
+                          Runnable onReady, java.util.concurrent.CompletionStage<?> until, String userns) {
+
+    public PasstCompat(String hostname, String fqdn, List<PortSpec> tcpNsForwards, List<PortSpec> udpNsForwards,
+                       boolean background, boolean netnsQuit, Runnable onReady,
+                       java.util.concurrent.CompletionStage<?> until) {
+        this(hostname, fqdn, tcpNsForwards, udpNsForwards, background, netnsQuit, onReady, until, null);
+    }
 
     public static final PasstCompat NONE = new PasstCompat(null, null, List.of(), List.of(), false, true,
             () -> { }, new java.util.concurrent.CompletableFuture<>());

@@ -167,6 +167,7 @@ public final class Sluice {
         PcapWriter pcap = null;
         AutoCloseable linkToClose = null;
         dev.sluice.core.flow.fwd.NsForwarder nsForwarder = null;
+        dev.sluice.core.host.NsAccess nsAccess = null;
         Runtime runtime = null;
         dev.sluice.core.control.ControlServer control = null;
         Path pidFile = rc.pidFile();
@@ -182,19 +183,24 @@ public final class Sluice {
             if (rc.tapMode()) {
                 tapName = rc.nsIfName() != null ? rc.nsIfName()
                         : host.ifName4() != null ? host.ifName4() : host.ifName6() != null ? host.ifName6() : "tap0";
-                int nsFd = Netns.open(rc.netns());
-                int tapFd = Tun.openTap(nsFd, tapName);
-                configureNamespace(rc, guest, nsFd, tapName);
-                if (!rc.compat().tcpNsForwards().isEmpty()) {
-                    nsForwarder = new dev.sluice.core.flow.fwd.NsForwarder(loop, nsFd);
+                // setns when Sluice may enter the namespace, else a helper in its user namespace (rootless)
+                nsAccess = dev.sluice.core.host.NsAgentClient.forNamespace(rc.netns(), rc.compat().userns());
+                int tapFd = nsAccess.openTap(tapName);
+                configureNamespace(rc, guest, nsAccess, tapName);
+                if (!rc.compat().tcpNsForwards().isEmpty() || !rc.compat().udpNsForwards().isEmpty()) {
+                    nsForwarder = new dev.sluice.core.flow.fwd.NsForwarder(loop, nsAccess);
                     try {
                         for (PortSpec spec : rc.compat().tcpNsForwards()) {
                             nsForwarder.forwardTcp(spec);
+                        }
+                        for (PortSpec spec : rc.compat().udpNsForwards()) {
+                            nsForwarder.forwardUdp(spec);
                         }
                     } catch (IOException e) {
                         throw new ConfigError(e.getMessage(), e);
                     }
                 }
+                nsAccess.setupDone(false); // a rootless helper is not needed once the sockets are open
                 TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapFd, tapName, guest.mtu(), counters, pcap);
                 link = tap;
                 linkToClose = tap;
@@ -324,6 +330,9 @@ public final class Sluice {
             }
             if (nsForwarder != null) {
                 nsForwarder.close();
+            }
+            if (nsAccess != null) {
+                nsAccess.close();
             }
             if (runtime != null) {
                 Runtime rt = runtime;
@@ -544,21 +553,22 @@ public final class Sluice {
     }
 
     /** pasta's --config-net: the tap up with MTU, addresses and default routes, no DHCP needed. */
-    private static void configureNamespace(RunConfig rc, GuestConfig g, int nsFd, String tapName) throws IOException {
+    private static void configureNamespace(RunConfig rc, GuestConfig g, dev.sluice.core.host.NsAccess ns,
+                                           String tapName) throws IOException {
         if (g.guestMac() != 0) {
-            LinkConfig.setMac(nsFd, tapName, g.guestMac());
+            ns.setMac(tapName, g.guestMac());
         }
-        LinkConfig.setUp(nsFd, tapName, g.mtu());
+        ns.setUp(tapName, g.mtu());
         if (!rc.configNet()) {
             return;
         }
         if (g.ipv4()) {
-            LinkConfig.addAddress(nsFd, tapName, g.addr4(), g.prefix4());
-            LinkConfig.addDefaultRoute(nsFd, tapName, g.gw4());
+            ns.addAddress(tapName, g.addr4(), g.prefix4());
+            ns.addDefaultRoute(tapName, g.gw4());
         }
         if (g.ipv6()) {
-            LinkConfig.addAddress(nsFd, tapName, g.addr6(), g.prefix6());
-            LinkConfig.addDefaultRoute(nsFd, tapName, g.routerLl6());
+            ns.addAddress(tapName, g.addr6(), g.prefix6());
+            ns.addDefaultRoute(tapName, g.routerLl6());
         }
     }
 

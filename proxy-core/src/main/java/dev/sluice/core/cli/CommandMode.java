@@ -21,10 +21,11 @@ import java.util.concurrent.TimeUnit;
  * must belong to COMMAND, not to Sluice, and {@code unshare(CLONE_NEWNET)} on a JVM thread
  * would move only that thread.
  *
- * <p>Root only: without privileges pasta would also make a user namespace, and entering
- * one ({@code setns(CLONE_NEWUSER)}) is refused to a multi-threaded process such as a
- * JVM; opening the tap inside would need a single-threaded helper that passes the fd back.
- * That is not built yet: as an ordinary user command mode says so and exits 1.
+ * <p>As an ordinary user (rootless, as pasta): {@code unshare --user --map-root-user --net},
+ * so COMMAND runs as root of a new user namespace that maps only the caller's uid and gid
+ * (pasta's own mapping: no /etc/subuid range, no setuid helper), with a network namespace
+ * owned by it. Sluice itself stays in the caller's namespaces; its tap and namespace
+ * sockets come from a helper that enters both ({@link dev.sluice.core.host.NsAgentClient}).
  */
 final class CommandMode {
     private static final long GO_POLL_MS = 20;
@@ -41,10 +42,7 @@ final class CommandMode {
     }
 
     static CommandMode start(List<String> command) throws IOException {
-        if (!"root".equals(System.getProperty("user.name")) && !isRoot()) {
-            throw new IllegalStateException("pasta's command mode needs root here: running COMMAND in a user "
-                    + "namespace of its own (rootless) is not supported by Sluice yet; give --netns or a PID");
-        }
+        boolean rootless = !isRoot();
         List<String> cmd = new ArrayList<>(command);
         if (cmd.isEmpty()) {
             String shell = System.getenv("SHELL");
@@ -53,7 +51,9 @@ final class CommandMode {
         Path dir = Files.createTempDirectory("sluice-cmd-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path go = dir.resolve("go");
-        List<String> argv = new ArrayList<>(List.of("unshare", "--net", "--", "sh", "-c",
+        List<String> argv = new ArrayList<>(rootless ? List.of("unshare", "--user", "--map-root-user", "--net")
+                : List.of("unshare", "--net"));
+        argv.addAll(List.of("--", "sh", "-c",
                 // bounded by Sluice: it kills this process when it fails before it says go
                 "ip link set lo up 2>/dev/null; while [ ! -s \"$0\" ]; do sleep 0.02; done; rm -f \"$0\"; rmdir \"${0%/go}\"; exec \"$@\"",
                 go.toString()));
@@ -62,7 +62,7 @@ final class CommandMode {
                 java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
         Process p = new ProcessBuilder(argv).inheritIO().start();
         CommandMode m = new CommandMode(p, go, ch);
-        m.awaitNamespace();
+        m.awaitNamespace(rootless);
         return m;
     }
 
@@ -76,16 +76,19 @@ final class CommandMode {
     }
 
     /** unshare execs sh in the new namespace under the same pid: wait until it has. */
-    private void awaitNamespace() throws IOException {
+    private void awaitNamespace(boolean rootless) throws IOException {
         Path mine = Path.of("/proc/self/ns/net");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IOException("pasta: unshare --net failed (exit " + process.exitValue() + ")");
+                throw new IOException("pasta: unshare " + (rootless ? "--user --map-root-user " : "")
+                        + "--net failed (exit " + process.exitValue() + ")");
             }
             try {
                 Path theirs = Path.of(netnsPath());
-                if (!Files.readSymbolicLink(theirs).equals(Files.readSymbolicLink(mine))) {
+                // rootless: unshare writes the uid map after it unshared; the helper needs it written
+                if (!Files.readSymbolicLink(theirs).equals(Files.readSymbolicLink(mine))
+                        && (!rootless || !Files.readString(Path.of("/proc/" + process.pid() + "/uid_map")).isBlank())) {
                     return;
                 }
                 Thread.sleep(GO_POLL_MS);

@@ -15,7 +15,7 @@ final class PasstOptions {
 
     static final Set<String> UNSUPPORTED = Set.of(
             "--log-size", "-F", "--fd", "--dhcp-dns", "--dhcp-search", "--no-dhcp-dns", "--no-dhcp-search",
-            "--freebind", "--host-lo-to-ns-lo", "--userns", "--netns-only", "--no-copy-routes",
+            "--freebind", "--host-lo-to-ns-lo", "--netns-only", "--no-copy-routes",
             "--no-copy-addrs", "--ns-mac-addr", "--no-splice", "--splice-only", "--repair-path",
             "--migrate-exit", "--migrate-no-linger");
 

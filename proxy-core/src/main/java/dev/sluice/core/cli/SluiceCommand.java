@@ -263,8 +263,14 @@ public final class SluiceCommand implements Callable<Integer> {
     List<dev.sluice.core.flow.fwd.PortSpec> tcpNsPorts = new ArrayList<>();
 
     @Option(names = {"-U", "--udp-ns"}, paramLabel = "SPEC", converter = Converters.Ports.class,
-            description = "pasta's namespace-side UDP forwards: only 'none' (the default) is supported so far")
+            description = "Tap mode: UDP sent inside the namespace to its loopback PORTS reaches the host's "
+                    + "loopback, replies come back (repeatable; same syntax as -t; default none)")
     List<dev.sluice.core.flow.fwd.PortSpec> udpNsPorts = new ArrayList<>();
+
+    @Option(names = "--userns", paramLabel = "PATH",
+            description = "Tap mode: the user namespace to enter with the network namespace when Sluice may not "
+                    + "enter it itself (rootless; default: the one that owns the network namespace)")
+    String userns;
 
     @Option(names = "--no-netns-quit", description = "Tap mode: keep running when the target namespace disappears")
     boolean noNetnsQuit;
@@ -272,7 +278,7 @@ public final class SluiceCommand implements Callable<Integer> {
     @CommandLine.Parameters(arity = "0..*", paramLabel = "PID|COMMAND",
             description = "As pasta: PID, the process whose network namespace gets the tap (= --netns "
                     + "/proc/PID/ns/net); or COMMAND [ARG]..., run in a new network namespace that gets the tap "
-                    + "(as root; default: $SHELL), pasta exiting with its status")
+                    + "(default: $SHELL; as an ordinary user in a new user namespace too), pasta exiting with its status")
     List<String> positional = new ArrayList<>();
 
     /** pasta's PID argument, or null. */
@@ -460,8 +466,8 @@ public final class SluiceCommand implements Callable<Integer> {
                 || !udpNsPorts.stream().allMatch(p -> p.isNone()))) {
             throw new UsageError("options --tcp-ns and --udp-ns need a namespace (tap mode)");
         }
-        if (!udpNsPorts.stream().allMatch(p -> p.isNone())) {
-            throw new UsageError("option '--udp-ns': only 'none' is supported by Sluice so far");
+        if (userns != null && (netns == null || userns.isBlank())) {
+            throw new UsageError("option '--userns' needs a namespace (--netns or a PID)");
         }
         if (netns != null && (socket != null || oneOff)) {
             throw new UsageError("option --netns (tap mode) cannot be combined with --socket or --one-off (stream mode)");
@@ -564,7 +570,7 @@ public final class SluiceCommand implements Callable<Integer> {
                 noDhcp, noNdp, noDhcpv6, noRa, ipv4Only, ipv6Only, pcap, pidFile, resolvConf,
                 validateFlows(), validatePlugins(), new dev.sluice.core.PasstCompat(hostname, fqdn,
                 tcpNsPorts, udpNsPorts, who.backgroundByDefault() && !foreground && commandNetns == null,
-                !noNetnsQuit, onReady, until), vhostUser);
+                !noNetnsQuit, onReady, until, userns), vhostUser);
     }
 
     private FlowConfig validateFlows() {

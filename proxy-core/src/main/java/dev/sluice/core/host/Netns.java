@@ -38,6 +38,32 @@ public final class Netns {
         return fd;
     }
 
+    /** ioctl NS_GET_USERNS, _IO(0xb7, 0x1): the user namespace that owns a namespace. */
+    static final long NS_GET_USERNS = 0xb701L;
+
+    /**
+     * The user namespace owning the namespace nsFd, as a new fd (close it with {@link Fds#close}).
+     * Rootless Sluice enters that one before the network namespace (a helper does: see
+     * {@link NsAgentClient}).
+     */
+    public static int owningUserns(int nsFd) throws IOException {
+        int fd = Native.LIBC.ioctl(nsFd, NS_GET_USERNS, 0L);
+        if (fd < 0) {
+            throw Native.failure("ioctl NS_GET_USERNS");
+        }
+        return fd;
+    }
+
+    /** True when this process may enter nsFd itself (setns on a throw-away thread succeeds). */
+    public static boolean canEnter(int nsFd) {
+        try {
+            callIn(nsFd, () -> null);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     public static String pathFor(String pathOrName) {
         if (pathOrName == null || pathOrName.isEmpty()) {
             throw new IllegalArgumentException("empty namespace name");

@@ -1,6 +1,6 @@
 package dev.sluice.core.flow.fwd;
 
-import dev.sluice.core.host.Netns;
+import dev.sluice.core.host.NsAccess;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.DuplexChannel;
@@ -26,16 +27,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * pasta's {@code -T/--tcp-ns}: listeners inside the guest's namespace, on its loopback
- * (or the spec's address), whose connections are spliced to the same or mapped port on
- * the host's loopback. The listening sockets are created by a thread that entered the
- * namespace (a socket belongs to the namespace it was made in), then registered on the
- * one event loop like every other socket; the host-side connections are made from the
- * loop, in the host's namespace. Ports that cannot be bound are skipped with one
- * warning, as {@code -t all} does.
- *
- * <p>Not here: {@code -U/--udp-ns} (refused at startup for anything but {@code none}),
- * and {@code auto}, which would follow the namespace's listening ports.
+ * pasta's {@code -T/--tcp-ns} and {@code -U/--udp-ns}: listeners inside the guest's
+ * namespace, on its loopback (or the spec's address), whose connections are spliced
+ * (TCP, {@link TcpSplice}) or datagrams relayed (UDP, {@link UdpNsRelay}) to the same
+ * or mapped port on the host's loopback. The listening sockets are made in the
+ * namespace through {@link NsAccess} (a socket belongs to the namespace it was made
+ * in: a thread that entered it, or the rootless helper), then registered on the one
+ * event loop like every other socket; the host-side sockets are made from the loop, in
+ * the host's namespace. Ports that cannot be bound are skipped with one warning, as
+ * {@code -t all} does. Not here: {@code auto} (refused by {@link PortSpec}).
  */
 public final class NsForwarder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NsForwarder.class);
@@ -44,17 +44,27 @@ public final class NsForwarder implements AutoCloseable {
     private static final int BACKLOG = 128;
 
     private final EventLoop loop;
-    private final int nsFd;
+    private final NsAccess ns;
     private final List<Channel> listeners = new ArrayList<>();
     private int live;
 
-    public NsForwarder(EventLoop loop, int nsFd) {
+    public NsForwarder(EventLoop loop, NsAccess ns) {
         this.loop = loop;
-        this.nsFd = nsFd;
+        this.ns = ns;
     }
 
     /** Opens the listeners of one {@code -T} value; call before the loop serves traffic. */
     public void forwardTcp(PortSpec spec) throws IOException {
+        forward(spec, true);
+    }
+
+    /** Opens the listeners of one {@code -U} value; call before the loop serves traffic. */
+    public void forwardUdp(PortSpec spec) throws IOException {
+        forward(spec, false);
+    }
+
+    private void forward(PortSpec spec, boolean tcp) throws IOException {
+        String opt = tcp ? "--tcp-ns" : "--udp-ns";
         if (spec.isNone()) {
             return;
         }
@@ -67,7 +77,7 @@ public final class NsForwarder implements AutoCloseable {
         for (int port : ports) {
             for (InetAddress a : addrs) {
                 try {
-                    listeners.add(listen(a, port, spec.guestPort(port)));
+                    listeners.add(listen(tcp, a, port, spec.guestPort(port)));
                     bound++;
                 } catch (Exception e) {
                     if (skipped.size() < 5) {
@@ -80,28 +90,48 @@ public final class NsForwarder implements AutoCloseable {
             }
         }
         if (bound == 0) {
-            throw new IOException("option '--tcp-ns': no port of '" + spec + "' could be bound in the namespace: "
+            throw new IOException("option '" + opt + "': no port of '" + spec + "' could be bound in the namespace: "
                     + String.join(", ", skipped));
         }
         if (!skipped.isEmpty()) {
-            log.warn("--tcp-ns '{}': some ports were not bound in the namespace: {}", spec, String.join(", ", skipped));
+            log.warn("{} '{}': some ports were not bound in the namespace: {}", opt, spec, String.join(", ", skipped));
         }
-        log.info("forwarding namespace TCP {} to the host's loopback ({} listeners)", spec, bound);
+        log.info("forwarding namespace {} {} to the host's loopback ({} listeners)", tcp ? "TCP" : "UDP", spec, bound);
     }
 
-    private Channel listen(InetAddress addr, int nsPort, int hostPort) throws Exception {
+    private Channel listen(boolean tcp, InetAddress addr, int nsPort, int hostPort) throws Exception {
         boolean v6 = addr instanceof Inet6Address;
-        InetAddress target = v6 ? LO6 : LO4;
+        InetSocketAddress target = new InetSocketAddress(v6 ? LO6 : LO4, hostPort);
         // The socket must be made inside the namespace; everything after that may happen anywhere.
-        EpollServerSocketChannel s = Netns.callIn(nsFd,
-                () -> new EpollServerSocketChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET));
-        s.config().setReuseAddress(true).setBacklog(BACKLOG);
-        s.pipeline().addLast(new Acceptor(new InetSocketAddress(target, hostPort)));
-        ChannelFuture bound = loop.submit(() -> {
-            ChannelFuture reg = loop.register(s);
-            return reg.isSuccess() ? s.bind(new InetSocketAddress(addr, nsPort)) : reg;
-        }).get();
-        bound.syncUninterruptibly();
+        int fd = ns.socket(v6, tcp);
+        io.netty.channel.unix.Socket raw = new io.netty.channel.unix.Socket(fd);
+        Channel s;
+        try {
+            // bound (and listening) before netty wraps it: a channel made from an fd starts out active
+            raw.setReuseAddress(true);
+            raw.bind(new InetSocketAddress(addr, nsPort));
+            if (tcp) {
+                raw.listen(BACKLOG);
+                EpollServerSocketChannel t = new EpollServerSocketChannel(fd);
+                t.pipeline().addLast(new Acceptor(target));
+                s = t;
+            } else {
+                EpollDatagramChannel d = new EpollDatagramChannel(fd);
+                d.config().setRecvByteBufAllocator(new io.netty.channel.FixedRecvByteBufAllocator(65536));
+                d.pipeline().addLast(new UdpNsRelay(loop, target));
+                s = d;
+            }
+        } catch (IOException | RuntimeException e) {
+            raw.close();
+            throw e;
+        }
+        ChannelFuture reg = loop.submit(() -> loop.register(s)).get();
+        try {
+            reg.syncUninterruptibly();
+        } catch (RuntimeException e) {
+            s.unsafe().closeForcibly();
+            throw e;
+        }
         return s;
     }
 
