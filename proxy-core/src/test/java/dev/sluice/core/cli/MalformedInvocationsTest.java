@@ -62,6 +62,11 @@ class MalformedInvocationsTest {
             row("-D 10.0.0", "--dns"),
             row("-S -bad-", "--search"),
             row("-t 70000", "--tcp-ports"),
+            // pasta's namespace-side forwards and --userns (sluice: tap mode needs --netns)
+            row("-U 53", "--udp-ns"),
+            row("--netns n -U 0", "--udp-ns"),
+            row("--netns n --udp-ns auto", "--udp-ns"),
+            row("--userns /proc/1/ns/user", "--userns"),
             row("-t 22:", "--tcp-ports"),
             row("-u abc", "--udp-ports"),
             row("-u 10-5", "--udp-ports"),

@@ -46,7 +46,10 @@ class PasstArgvTest {
             // libvirt with <interface type='vhostuser'><backend type='passt'/>
             "passt --vhost-user --one-off --socket /tmp/passt-vm3.socket --pid /tmp/passt-vm3.pid --mtu 65520",
             // the PID form
-            "pasta --config-net -T 5432 4242");
+            "pasta --config-net -T 5432 4242",
+            // rootless: a user and network namespace joined from outside, UDP forwards too
+            "pasta --config-net -U 10053:53,5353 -T none --userns /proc/4343/ns/user --netns /proc/4343/ns/net",
+            "pasta --config-net -u none -U 5353 4444");
     }
 
     @ParameterizedTest
@@ -76,6 +79,14 @@ class PasstArgvTest {
         if (line.endsWith(" 4242")) {
             assertEquals("/proc/4242/ns/net", rc.netns());
         }
+        if (line.contains("--userns")) {
+            assertEquals("/proc/4343/ns/user", rc.compat().userns());
+            assertEquals(53, rc.compat().udpNsForwards().get(0).guestPort(10053));
+        }
+        if (line.endsWith(" 4444")) {
+            assertEquals("/proc/4444/ns/net", rc.netns());
+            assertEquals(5353, rc.compat().udpNsForwards().get(0).guestPort(5353));
+        }
     }
 
     static Stream<String> unsupported() {
@@ -98,7 +109,7 @@ class PasstArgvTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--netns n 123", "-U 53", "--netns n -U 53"})
+    @ValueSource(strings = {"--netns n 123", "--netns n -U auto", "--netns n -T 0"})
     void pastaFormsSluiceLacksAreUsageErrors(String line) {
         System.setProperty("sluice.invokedAs", "pasta");
         StringWriter err = new StringWriter();

@@ -30,7 +30,8 @@ class PersonalityTest {
         assertEquals("--log-size", PasstOptions.unsupported("--log-size"));
         assertEquals("--log-size", PasstOptions.unsupported("--log-size=1048576"));
         assertEquals("-F", PasstOptions.unsupported("-F3"));
-        assertEquals("--userns", PasstOptions.unsupported("--userns"));
+        assertEquals("--netns-only", PasstOptions.unsupported("--netns-only"));
+        assertNull(PasstOptions.unsupported("--userns")); // implemented: rootless pasta
         assertNull(PasstOptions.unsupported("--no-such-thing"));
         assertNull(PasstOptions.unsupported("none"));
     }
