@@ -126,6 +126,18 @@ class RootlessPastaIT {
     }
 
     @Test
+    void rootOfTheUserNamespaceEntersTheNetworkNamespaceItselfAsUnderRootlessPodman() throws Exception {
+        // Rootless Podman starts pasta inside its user namespace, as its root, with --netns only.
+        Cmd.Result r = asUser("unshare --user --map-root-user sh -c '"
+                + "unshare --net sleep 60 & p=$!; sleep 0.5; "
+                + "\"$PASTA\" --config-net -q --netns /proc/$p/ns/net; echo pasta-exit $?; "
+                + "nsenter -n -t $p busybox wget -q -O - http://10.99.0.1/f | sha256sum; kill $p'", false);
+        assertTrue(r.out().contains("pasta-exit 0"), "returned once ready: " + r.out());
+        assertTrue(r.out().contains(Files2.sha256(file)), r.out());
+        assertNoProcessLeft(); // pasta quits once its namespace is gone
+    }
+
+    @Test
     void anUnusableTunIsOneLineNamingIt() throws Exception {
         String mode = Cmd.run(5, "stat", "-c", "%a", "/dev/net/tun").ok().out().trim();
         // not a missing prerequisite: with Debian's 0666 node there is nothing to refuse
