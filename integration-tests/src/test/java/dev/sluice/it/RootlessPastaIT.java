@@ -138,6 +138,31 @@ class RootlessPastaIT {
     }
 
     @Test
+    void autoForwardsFollowTheListenersOfTheOtherSide() throws Exception {
+        // -T auto: h's loopback listener 18081 appears on the namespace's loopback. -t auto: a
+        // listener started in the namespace gets a host listener, seen here through the gateway
+        // (mapped to h's loopback, hence to that listener and back in); gone when it stops.
+        Cmd.Result r = asUser("\"$PASTA\" --config-net -t auto -T auto -- sh -c '"
+                + "for i in $(seq 50); do socat -t 5 - TCP4:127.0.0.1:18081 </dev/null 2>/dev/null | grep -q tcp-spliced"
+                + " && { echo T-auto-ok; break; }; sleep 0.2; done; "
+                + "gw=$(ip -4 route show default | cut -d\" \" -f3); "
+                + "socat TCP4-LISTEN:18090,reuseaddr,fork SYSTEM:\"echo from-ns\" & l=$!; "
+                + "for i in $(seq 50); do socat -t 5 - TCP4:$gw:18090 </dev/null 2>/dev/null | grep -q from-ns"
+                + " && { echo t-auto-ok; break; }; sleep 0.2; done; "
+                + "kill $l; wait $l 2>/dev/null; "
+                // refused: nothing listens on h any more (while forwarded, h accepts and the guest resets)
+                + "for i in $(seq 50); do socat -t 2 - TCP4:$gw:18090 </dev/null 2>&1 | grep -q -i refused"
+                + " && { echo t-auto-removed; break; }; sleep 0.2; done'", false);
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("T-auto-ok"), "-T auto: " + r.out());
+        assertTrue(r.out().contains("t-auto-ok"), "-t auto: " + r.out());
+        assertTrue(r.out().contains("t-auto-removed"), "-t auto, listener gone: " + r.out());
+        assertTrue(r.out().contains("auto: forwarding TCP port 18090")
+                && r.out().contains("auto: no longer forwarding TCP port 18090"), r.out());
+        assertNoProcessLeft();
+    }
+
+    @Test
     void anUnusableTunIsOneLineNamingIt() throws Exception {
         String mode = Cmd.run(5, "stat", "-c", "%a", "/dev/net/tun").ok().out().trim();
         // not a missing prerequisite: with Debian's 0666 node there is nothing to refuse

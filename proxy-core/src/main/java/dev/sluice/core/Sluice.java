@@ -168,6 +168,7 @@ public final class Sluice {
         AutoCloseable linkToClose = null;
         dev.sluice.core.flow.fwd.NsForwarder nsForwarder = null;
         dev.sluice.core.host.NsAccess nsAccess = null;
+        dev.sluice.core.flow.fwd.AutoForwards autoForwards = null;
         Runtime runtime = null;
         dev.sluice.core.control.ControlServer control = null;
         Path pidFile = rc.pidFile();
@@ -200,7 +201,8 @@ public final class Sluice {
                         throw new ConfigError(e.getMessage(), e);
                     }
                 }
-                nsAccess.setupDone(false); // a rootless helper is not needed once the sockets are open
+                // a rootless helper is not needed once the sockets are open, unless auto forwards follow ports
+                nsAccess.setupDone(anyAuto(rc));
                 TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapFd, tapName, guest.mtu(), counters, pcap);
                 link = tap;
                 linkToClose = tap;
@@ -243,6 +245,17 @@ public final class Sluice {
                     String opt = e.getMessage() != null && e.getMessage().contains("UDP") ? "--udp-ports" : "--tcp-ports";
                     throw new ConfigError("option '" + opt + "': " + e.getMessage(), e);
                 }
+            }
+            if (anyAuto(rc)) {
+                if (!rc.tapMode()) {
+                    throw new ConfigError("port specification 'auto' is pasta's: it needs tap mode (--netns)", null);
+                }
+                autoForwards = new dev.sluice.core.flow.fwd.AutoForwards(nsAccess, rt.forwarder, nsForwarder,
+                        fc.tcpForwards().stream().anyMatch(PortSpec::isAuto),
+                        fc.udpForwards().stream().anyMatch(PortSpec::isAuto),
+                        rc.compat().tcpNsForwards().stream().anyMatch(PortSpec::isAuto),
+                        rc.compat().udpNsForwards().stream().anyMatch(PortSpec::isAuto));
+                autoForwards.start();
             }
             if (link instanceof TapLink tap) {
                 tap.setHandler(rt);
@@ -327,6 +340,9 @@ public final class Sluice {
                 } catch (Exception e) {
                     log.warn("closing the guest link: {}", e.toString());
                 }
+            }
+            if (autoForwards != null) {
+                autoForwards.close();
             }
             if (nsForwarder != null) {
                 nsForwarder.close();
@@ -550,6 +566,13 @@ public final class Sluice {
             return forced.get();
         }
         return view.defaultRoute(family).flatMap(r -> view.byIndex(r.ifIndex())).orElse(null);
+    }
+
+    /** Whether any -t/-u/-T/-U is pasta's 'auto'. */
+    private static boolean anyAuto(RunConfig rc) {
+        return java.util.stream.Stream.of(rc.flows().tcpForwards(), rc.flows().udpForwards(),
+                rc.compat().tcpNsForwards(), rc.compat().udpNsForwards())
+                .anyMatch(l -> l.stream().anyMatch(PortSpec::isAuto));
     }
 
     /** pasta's --config-net: the tap up with MTU, addresses and default routes, no DHCP needed. */

@@ -65,7 +65,7 @@ class MalformedInvocationsTest {
             // pasta's namespace-side forwards and --userns (sluice: tap mode needs --netns)
             row("-U 53", "--udp-ns"),
             row("--netns n -U 0", "--udp-ns"),
-            row("--netns n --udp-ns auto", "--udp-ns"),
+            row("--netns n --udp-ns auto,53", "--udp-ns"),
             row("--userns /proc/1/ns/user", "--userns"),
             row("-t 22:", "--tcp-ports"),
             row("-u abc", "--udp-ports"),

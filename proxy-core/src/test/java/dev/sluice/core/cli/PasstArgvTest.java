@@ -109,7 +109,7 @@ class PasstArgvTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--netns n 123", "--netns n -U auto", "--netns n -T 0"})
+    @ValueSource(strings = {"--netns n 123", "--netns n -U auto,53", "--netns n -T 0"})
     void pastaFormsSluiceLacksAreUsageErrors(String line) {
         System.setProperty("sluice.invokedAs", "pasta");
         StringWriter err = new StringWriter();

@@ -35,7 +35,8 @@ import java.util.List;
  * in: a thread that entered it, or the rootless helper), then registered on the one
  * event loop like every other socket; the host-side sockets are made from the loop, in
  * the host's namespace. Ports that cannot be bound are skipped with one warning, as
- * {@code -t all} does. Not here: {@code auto} (refused by {@link PortSpec}).
+ * {@code -t all} does. {@code auto} is {@link AutoForwards}' business, through
+ * {@link #openPort}.
  */
 public final class NsForwarder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NsForwarder.class);
@@ -65,8 +66,8 @@ public final class NsForwarder implements AutoCloseable {
 
     private void forward(PortSpec spec, boolean tcp) throws IOException {
         String opt = tcp ? "--tcp-ns" : "--udp-ns";
-        if (spec.isNone()) {
-            return;
+        if (spec.isNone() || spec.isAuto()) {
+            return; // auto: AutoForwards opens ports as the host's listeners come and go
         }
         List<InetAddress> addrs = spec.bindAddress() != null ? List.of(spec.bindAddress()) : List.of(LO4, LO6);
         int[] ports = spec.isAll()
@@ -97,6 +98,22 @@ public final class NsForwarder implements AutoCloseable {
             log.warn("{} '{}': some ports were not bound in the namespace: {}", opt, spec, String.join(", ", skipped));
         }
         log.info("forwarding namespace {} {} to the host's loopback ({} listeners)", tcp ? "TCP" : "UDP", spec, bound);
+    }
+
+    /**
+     * Listeners on the namespace's loopback (both families, those that bind) for port, to the
+     * host's loopback port; from any thread but the loop's. Empty when none could be bound.
+     */
+    public List<Channel> openPort(boolean tcp, int port) {
+        List<Channel> out = new ArrayList<>(2);
+        for (InetAddress a : List.of(LO4, LO6)) {
+            try {
+                out.add(listen(tcp, a, port, port));
+            } catch (Exception e) {
+                log.debug("namespace {} port {} on {}: {}", tcp ? "TCP" : "UDP", port, a, reason(e));
+            }
+        }
+        return out;
     }
 
     private Channel listen(boolean tcp, InetAddress addr, int nsPort, int hostPort) throws Exception {

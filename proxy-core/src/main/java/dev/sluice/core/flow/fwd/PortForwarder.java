@@ -145,8 +145,8 @@ public final class PortForwarder implements AutoCloseable {
     }
 
     private Void forward(PortSpec spec, boolean tcp) throws IOException {
-        if (spec.isNone()) {
-            return null;
+        if (spec.isNone() || spec.isAuto()) {
+            return null; // auto: AutoForwards opens ports as the namespace's listeners come and go
         }
         List<InetAddress> addrs = bindAddresses(spec);
         String proto = tcp ? "TCP" : "UDP";
@@ -220,6 +220,25 @@ public final class PortForwarder implements AutoCloseable {
         }
         log.info("forwarding {} {} ({} listeners)", proto, spec, opened.size());
         return null;
+    }
+
+    /**
+     * Host listeners for port (every address of each family the guest has) to the same guest
+     * port, for {@code auto}; from any thread. Empty when none could be bound. The caller closes them.
+     */
+    public List<Channel> openPort(boolean tcp, int port) throws IOException {
+        List<Channel> out = new ArrayList<>(2);
+        onLoop(() -> {
+            for (InetAddress a : bindAddresses(PortSpec.NONE)) {
+                try {
+                    out.add(listen(tcp, a, port, port, null));
+                } catch (IOException | ChannelException e) {
+                    log.debug("auto {} port {} on {}: {}", tcp ? "TCP" : "UDP", port, where(a, null), reason(e));
+                }
+            }
+            return null;
+        });
+        return out;
     }
 
     /** The skip summary of the last {@code all} spec that skipped something (null: none did). */

@@ -19,12 +19,14 @@ import java.util.List;
  * size ({@code 1000-1100:2000} means the same), {@code ~PORTS} excludes host
  * ports and wins over includes. {@code all}, or excludes alone, forward every
  * non-ephemeral port not excluded, skipping ports that cannot be bound.
- * passt's target addresses ({@code :ADDR/PORT}) and pasta's {@code auto} are
- * not supported. Immutable.
+ * pasta's {@code auto} (alone) follows the other side's listening ports; passt's
+ * target addresses ({@code :ADDR/PORT}) are not supported. Immutable.
  */
 public final class PortSpec {
     /** Forwards nothing. */
     public static final PortSpec NONE = new PortSpec("none", true, false, null, null, List.of(), new BitSet());
+    /** pasta's {@code auto}: follow the other side's listening ports ({@link AutoForwards}). */
+    public static final PortSpec AUTO = new PortSpec("auto", false, false, null, null, List.of(), new BitSet());
 
     /** An include range: host ports {@code first..last} to guest ports from {@code toFirst}. */
     public record Range(int first, int last, int toFirst) {
@@ -63,6 +65,9 @@ public final class PortSpec {
         }
         if (spec.equals("none")) {
             return NONE;
+        }
+        if (spec.equals("auto")) {
+            return AUTO; // alone, as pasta takes it
         }
         String ports = spec;
         InetAddress addr = null;
@@ -119,7 +124,7 @@ public final class PortSpec {
                 throw bad(spec, "'none' must stand alone", entry);
             }
             if (entry.equals("auto")) {
-                throw bad(spec, "'auto' (pasta only) is not supported", entry);
+                throw bad(spec, "'auto' must stand alone", entry);
             }
             if (entry.startsWith("~")) {
                 int[] r = range(spec, entry.substring(1), entry);
@@ -193,6 +198,11 @@ public final class PortSpec {
 
     public boolean isNone() {
         return none;
+    }
+
+    /** pasta's {@code auto}: no fixed ports, the forwards follow the other side's listeners. */
+    public boolean isAuto() {
+        return this == AUTO;
     }
 
     /** Every non-ephemeral, non-excluded port, unbindable ones skipped ({@code all} or excludes only). */

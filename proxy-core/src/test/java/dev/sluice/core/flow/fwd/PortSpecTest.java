@@ -185,7 +185,7 @@ class PortSpecTest {
         "all,22|'all' cannot be combined with port ranges|'all,22'",
         "all,all|'all' given twice|'all'",
         "22,none|'none' must stand alone|'none'",
-        "auto|'auto' (pasta only) is not supported|'auto'",
+        "22,auto|'auto' must stand alone|'auto'",
         "example.com/22|bad address|'example.com'",
         "300.1.1.1/22|bad address|'300.1.1.1'",
         "/22|empty address|'/'",
