@@ -128,7 +128,8 @@ public final class SluiceCommand implements Callable<Integer> {
     // --- translation -----------------------------------------------------------
     @Option(names = {"-t", "--tcp-ports"}, paramLabel = "SPEC", converter = Converters.Ports.class,
             description = "Forward host TCP ports to the guest (repeatable): none, all, 22, 2222:22, 1000-1100, "
-                    + "1000-1100:2000-2100, ~1050 (exclude), ADDR/PORTS, ADDR%%IFACE/PORTS, comma lists")
+                    + "1000-1100:2000-2100, ~1050 (exclude), ADDR/PORTS, ADDR%%IFACE/PORTS, comma lists; "
+                    + "pasta's auto: the ports bound in the namespace")
     List<dev.sluice.core.flow.fwd.PortSpec> tcpPorts = new ArrayList<>();
 
     @Option(names = {"-u", "--udp-ports"}, paramLabel = "SPEC", converter = Converters.Ports.class,
