@@ -30,7 +30,6 @@ import dev.sluice.core.host.HostView;
 import dev.sluice.core.host.LinkConfig;
 import dev.sluice.core.host.Netns;
 import dev.sluice.core.host.ResolvConf;
-import dev.sluice.core.host.Tun;
 import dev.sluice.core.l2.Dispatcher;
 import dev.sluice.core.l2.FrameGate;
 import dev.sluice.core.link.FrameHandler;
@@ -183,7 +182,7 @@ public final class Sluice {
                 tapName = rc.nsIfName() != null ? rc.nsIfName()
                         : host.ifName4() != null ? host.ifName4() : host.ifName6() != null ? host.ifName6() : "tap0";
                 int nsFd = Netns.open(rc.netns());
-                int tapFd = Tun.openTap(nsFd, tapName);
+                TapLink.Device tapDev = TapLink.open(nsFd, tapName); // offloads unless the kernel refuses
                 configureNamespace(rc, guest, nsFd, tapName);
                 if (!rc.compat().tcpNsForwards().isEmpty()) {
                     nsForwarder = new dev.sluice.core.flow.fwd.NsForwarder(loop, nsFd);
@@ -195,7 +194,8 @@ public final class Sluice {
                         throw new ConfigError(e.getMessage(), e);
                     }
                 }
-                TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapFd, tapName, guest.mtu(), counters, pcap);
+                TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapDev, tapName,
+                        guest.mtu(), counters, pcap);
                 link = tap;
                 linkToClose = tap;
             } else if (rc.vhostUser()) {
