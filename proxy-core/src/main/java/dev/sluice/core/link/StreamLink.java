@@ -65,8 +65,8 @@ public final class StreamLink implements GuestLink, AutoCloseable {
      */
     static final int LOW_WATER = 512 << 10;
     static final int HIGH_WATER = 2 << 20;
-    /** Pending bytes beyond which frames are dropped (counted): senders that ignore writability (UDP). */
-    static final int HARD_LIMIT = 8 << 20;
+    /** Pending bytes beyond which frames are dropped (counted): senders that ignore writability (UDP); a TCP flow holds at most 16 MiB for the guest. */
+    static final int HARD_LIMIT = 16 << 20;
     /** passt asks INT_MAX/2 for both; the kernel caps at net.core.[rw]mem_max. Ours are 4 MiB. */
     static final int SOCKET_BUFFER = 4 << 20;
     /**
