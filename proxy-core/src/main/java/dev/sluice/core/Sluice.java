@@ -30,7 +30,6 @@ import dev.sluice.core.host.HostView;
 import dev.sluice.core.host.LinkConfig;
 import dev.sluice.core.host.Netns;
 import dev.sluice.core.host.ResolvConf;
-import dev.sluice.core.host.Tun;
 import dev.sluice.core.l2.Dispatcher;
 import dev.sluice.core.l2.FrameGate;
 import dev.sluice.core.link.FrameHandler;
@@ -186,7 +185,7 @@ public final class Sluice {
                         : host.ifName4() != null ? host.ifName4() : host.ifName6() != null ? host.ifName6() : "tap0";
                 // setns when Sluice may enter the namespace, else a helper in its user namespace (rootless)
                 nsAccess = dev.sluice.core.host.NsAgentClient.forNamespace(rc.netns(), rc.compat().userns());
-                int tapFd = nsAccess.openTap(tapName);
+                TapLink.Device tapDev = TapLink.open(nsAccess::openTap, tapName); // offloads unless the kernel refuses
                 configureNamespace(rc, guest, nsAccess, tapName);
                 if (!rc.compat().tcpNsForwards().isEmpty() || !rc.compat().udpNsForwards().isEmpty()) {
                     nsForwarder = new dev.sluice.core.flow.fwd.NsForwarder(loop, nsAccess);
@@ -203,7 +202,8 @@ public final class Sluice {
                 }
                 // a rootless helper is not needed once the sockets are open, unless auto forwards follow ports
                 nsAccess.setupDone(anyAuto(rc));
-                TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapFd, tapName, guest.mtu(), counters, pcap);
+                TapLink tap = new TapLink(loop, PooledByteBufAllocator.DEFAULT, tapDev, tapName,
+                        guest.mtu(), counters, pcap);
                 link = tap;
                 linkToClose = tap;
             } else if (rc.vhostUser()) {

@@ -19,7 +19,12 @@ import java.nio.file.Path;
  */
 public interface NsAccess extends AutoCloseable {
     /** Opens (creating if missing) tap ifName in the namespace; non-blocking fd, IFF_NO_PI. */
-    int openTap(String ifName) throws IOException;
+    default int openTap(String ifName) throws IOException {
+        return openTap(ifName, false);
+    }
+
+    /** {@link #openTap(String)}, with {@code vnetHdr} also IFF_VNET_HDR ({@link Tun#openTap(int, String, boolean)}). */
+    int openTap(String ifName, boolean vnetHdr) throws IOException;
 
     void setMac(String ifName, long mac) throws IOException;
 
@@ -46,8 +51,8 @@ public interface NsAccess extends AutoCloseable {
     static NsAccess direct(int nsFd) {
         return new NsAccess() {
             @Override
-            public int openTap(String ifName) throws IOException {
-                return Tun.openTap(nsFd, ifName);
+            public int openTap(String ifName, boolean vnetHdr) throws IOException {
+                return Tun.openTap(nsFd, ifName, vnetHdr);
             }
 
             @Override

@@ -94,8 +94,9 @@ public final class NsAgent {
     static int serve(String[] w) throws IOException {
         switch (w[0]) {
             case "tap":
+            case "vtap": // with IFF_VNET_HDR: the header size and offloads are set on Sluice's side of the fd
                 try {
-                    return Tun.openTap(-1, w[1]);
+                    return Tun.openTap(-1, w[1], w[0].equals("vtap"));
                 } catch (IOException e) {
                     throw tunHint(e);
                 }

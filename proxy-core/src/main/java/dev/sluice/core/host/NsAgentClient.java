@@ -179,9 +179,9 @@ public final class NsAgentClient implements NsAccess {
     }
 
     @Override
-    public int openTap(String ifName) throws IOException {
+    public int openTap(String ifName, boolean vnetHdr) throws IOException {
         Native.checkIfName(ifName);
-        return callForFd("tap " + ifName);
+        return callForFd((vnetHdr ? "vtap " : "tap ") + ifName);
     }
 
     @Override

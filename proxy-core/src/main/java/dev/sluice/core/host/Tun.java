@@ -9,11 +9,14 @@ import java.nio.charset.StandardCharsets;
  * Tap devices: opens /dev/net/tun inside a namespace and attaches it to a
  * named tap interface, created if missing. The device is not persistent: it
  * disappears when the last fd on it is closed. Frames are read and written on
- * the fd whole, without a packet-information header (IFF_NO_PI).
+ * the fd whole, without a packet-information header (IFF_NO_PI); with
+ * {@code vnetHdr} each is preceded by a virtio_net_hdr (IFF_VNET_HDR), whose
+ * size and offloads {@link TapOffload} sets.
  */
 public final class Tun {
     static final int IFF_TAP = 0x0002;
     static final int IFF_NO_PI = 0x1000;
+    static final int IFF_VNET_HDR = 0x4000;
     static final long TUNSETIFF = 0x400454caL;
     static final int IFREQ_SIZE = 40;
 
@@ -26,9 +29,18 @@ public final class Tun {
      * Returns the fd; close it with {@link Fds#close}.
      */
     public static int openTap(int nsFd, String ifName) throws IOException {
+        return openTap(nsFd, ifName, false);
+    }
+
+    /**
+     * {@link #openTap(int, String)}, with {@code vnetHdr} also IFF_VNET_HDR: every
+     * read and write then starts with a virtio_net_hdr ({@link TapOffload}).
+     */
+    public static int openTap(int nsFd, String ifName, boolean vnetHdr) throws IOException {
         Native.checkIfName(ifName);
+        int flags = IFF_TAP | IFF_NO_PI | (vnetHdr ? IFF_VNET_HDR : 0);
         try {
-            return Netns.callIn(nsFd, () -> openTapHere(ifName));
+            return Netns.callIn(nsFd, () -> openTapHere(ifName, flags));
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -36,7 +48,7 @@ public final class Tun {
         }
     }
 
-    private static int openTapHere(String ifName) throws IOException {
+    private static int openTapHere(String ifName, int flags) throws IOException {
         ByteBuffer path = Native.cString("/dev/net/tun");
         int fd = Native.LIBC.open(Native.address(path), Native.O_RDWR | Native.O_NONBLOCK | Native.O_CLOEXEC, 0);
         Reference.reachabilityFence(path);
@@ -44,7 +56,7 @@ public final class Tun {
             throw Native.failure("open /dev/net/tun");
         }
         ByteBuffer ifr = Native.direct(IFREQ_SIZE);
-        ifreq(ifr, ifName, IFF_TAP | IFF_NO_PI);
+        ifreq(ifr, ifName, flags);
         int rc = Native.LIBC.ioctl(fd, TUNSETIFF, Native.address(ifr));
         Reference.reachabilityFence(ifr);
         if (rc != 0) {

@@ -6,7 +6,7 @@
  * per call: is it the host itself, and on which interface),
  * {@link dev.sluice.core.host.ResolvConf}, and one small class per native
  * concern: {@link dev.sluice.core.host.Netns} (setns on a throw-away thread),
- * {@link dev.sluice.core.host.Tun}, {@link dev.sluice.core.host.LinkConfig}
+ * {@link dev.sluice.core.host.Tun} and {@link dev.sluice.core.host.TapOffload} (its virtio-net header and offloads), {@link dev.sluice.core.host.LinkConfig}
  * (rtnetlink writes), {@link dev.sluice.core.host.SocketOptions},
  * {@link dev.sluice.core.host.PingSocket}, {@link dev.sluice.core.host.InterfaceIndex}
  * (does a link exist now), {@link dev.sluice.core.host.Privileges} (user switch on

@@ -29,9 +29,18 @@ import java.nio.file.Path;
  * time: while one is attached, further clients are closed. When it leaves,
  * the link waits for the next one, or (one-off) reports that it is finished.
  *
- * <p>Frames to the guest are copied, length prefix first, into one pooled
- * batch buffer that is written once per {@link #flush()}: many frames per
- * write, no per-frame allocation.
+ * <p>Frames to the guest with 4 bytes of headroom before them get their
+ * length prefix written there and go to the channel as they are; others are
+ * copied, prefix first, into one pooled batch buffer. Either way they wait in
+ * netty's outbound buffer (void promises) and leave in one writev per
+ * {@link #flush()}. Backpressure: {@link #isWritable()} follows the channel's
+ * water marks and the flows wait for {@link #addWritabilityListener
+ * writability}; frames sent regardless are kept up to {@link #HARD_LIMIT}
+ * bytes pending, and only beyond it dropped (counted).
+ *
+ * <p>Frames from the guest are passed to the handler in place, as the
+ * readable bytes of the read buffer (no slice, no copy); only a frame split
+ * across two reads is copied, once, into a carry buffer.
  */
 public final class StreamLink implements GuestLink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StreamLink.class);
@@ -48,7 +57,16 @@ public final class StreamLink implements GuestLink, AutoCloseable {
      * default: 64 KiB and 16), as passt reads its 8 MiB buffer at once.
      */
     static final io.netty.channel.RecvByteBufAllocator READ_ALLOCATOR =
-            new io.netty.channel.AdaptiveRecvByteBufAllocator(64 << 10, 256 << 10, 1 << 20).maxMessagesPerRead(64);
+            new io.netty.channel.FixedRecvByteBufAllocator(1 << 20).maxMessagesPerRead(64);
+    /**
+     * Channel water marks: above HIGH pending bytes the link turns unwritable
+     * and the flows stop; below LOW they resume. Small, because every byte
+     * here is a byte the flows already took from their host sockets.
+     */
+    static final int LOW_WATER = 512 << 10;
+    static final int HIGH_WATER = 2 << 20;
+    /** Pending bytes beyond which frames are dropped (counted): senders that ignore writability (UDP); a TCP flow holds at most 16 MiB for the guest. */
+    static final int HARD_LIMIT = 16 << 20;
     /** passt asks INT_MAX/2 for both; the kernel caps at net.core.[rw]mem_max. Ours are 4 MiB. */
     static final int SOCKET_BUFFER = 4 << 20;
     /**
@@ -75,6 +93,9 @@ public final class StreamLink implements GuestLink, AutoCloseable {
     private final Counters.Counter txNoGuest;
     private final Counters.Counter txBackpressure;
     private final Counters.Counter extraClients;
+    private final Counters.Counter txDropped;
+    private final LogLimiter dropLog = new LogLimiter();
+    private final java.util.List<Runnable> writabilityListeners = new java.util.ArrayList<>(2);
 
     private FrameHandler handler;
     private Channel server;
@@ -100,6 +121,7 @@ public final class StreamLink implements GuestLink, AutoCloseable {
         this.txNoGuest = counters.get("link.tx_no_guest");
         this.txBackpressure = counters.get("link.tx_backpressure");
         this.extraClients = counters.get("link.extra_clients_refused");
+        this.txDropped = counters.get("link.tx_dropped");
     }
 
     public void setHandler(FrameHandler handler) {
@@ -116,7 +138,7 @@ public final class StreamLink implements GuestLink, AutoCloseable {
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop)
                 .channel(EpollServerDomainSocketChannel.class)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(4 << 20, 16 << 20))
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
                 // Drain QEMU's writes in big gulps (passt reads up to 8 MiB at once): see READ_ALLOCATOR.
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, READ_ALLOCATOR)
                 .childOption(ChannelOption.SO_SNDBUF, SOCKET_BUFFER)
@@ -153,43 +175,80 @@ public final class StreamLink implements GuestLink, AutoCloseable {
                 txNoGuest.inc();
                 return;
             }
-            if (!g.isWritable()) {
-                // QEMU is not reading: dropping here is what a full queue does;
-                // TCP flows retransmit from their own buffers.
-                txBackpressure.inc();
-                return;
-            }
             int len = frame.readableBytes();
-            if (batch != null && batch.writableBytes() < 4 + len) {
-                flush();
-            }
-            if (batch == null) {
-                batch = alloc.directBuffer(Math.max(BATCH, 4 + len));
+            if (!g.isWritable()) {
+                // Kept (flow control is the flows' job: they wait for writability); dropped only far beyond.
+                txBackpressure.inc();
+                if (g.bytesBeforeWritable() + LOW_WATER > HARD_LIMIT) {
+                    txDropped.inc();
+                    if (dropLog.allow()) {
+                        log.warn("guest not reading: dropped a frame to it, {} bytes pending (counted in "
+                                + "link.tx_dropped; {} more since the last line)", HARD_LIMIT, dropLog.suppressed());
+                    }
+                    return;
+                }
             }
             if (pcap != null) {
                 pcap.write(frame);
             }
+            txFrames.inc();
+            int ri = frame.readerIndex();
+            if (ri >= 4 && frame.isDirect() && frame.refCnt() == 1) {
+                // The frame's own headroom takes the prefix: no copy. Queued behind any batch so far.
+                writeBatch(g);
+                frame.setInt(ri - 4, len);
+                frame.readerIndex(ri - 4);
+                g.write(frame, g.voidPromise());
+                frame = null; // the channel releases it
+                return;
+            }
+            if (batch != null && batch.writableBytes() < 4 + len) {
+                writeBatch(g);
+            }
+            if (batch == null) {
+                batch = alloc.directBuffer(Math.max(BATCH, 4 + len));
+            }
             batch.writeInt(len);
             batch.writeBytes(frame, frame.readerIndex(), len);
-            txFrames.inc();
         } finally {
-            frame.release();
+            if (frame != null) {
+                frame.release();
+            }
+        }
+    }
+
+    /** Queues the copied frames so far on the channel, in order with frames written from headroom. */
+    private void writeBatch(Channel g) {
+        ByteBuf b = batch;
+        if (b != null) {
+            batch = null;
+            g.write(b, g.voidPromise());
         }
     }
 
     @Override
-    public void flush() {
-        ByteBuf b = batch;
-        if (b == null) {
-            return;
-        }
-        batch = null;
+    public boolean isWritable() {
         Channel g = guest;
-        if (g == null || !b.isReadable()) {
-            b.release();
+        return g == null || g.isWritable();
+    }
+
+    @Override
+    public void addWritabilityListener(Runnable listener) {
+        writabilityListeners.add(listener);
+    }
+
+    @Override
+    public void flush() {
+        Channel g = guest;
+        if (g == null) {
+            if (batch != null) {
+                batch.release();
+                batch = null;
+            }
             return;
         }
-        g.writeAndFlush(b, g.voidPromise());
+        writeBatch(g);
+        g.flush(); // one writev for all that is queued (netty gathers up to IOV_MAX buffers)
         if (pcap != null) {
             pcap.flush();
         }
@@ -229,12 +288,15 @@ public final class StreamLink implements GuestLink, AutoCloseable {
     }
 
     /**
-     * Splits the byte stream into frames and hands each to the handler as a
-     * slice of the receive buffer. A partial frame at the end of a read is
-     * kept in a cumulation buffer until the rest arrives.
+     * Splits the byte stream into frames and hands each to the handler in
+     * place: the read buffer's readable bytes are set to the frame for the
+     * call (no slice object, no copy). A frame split across reads is copied
+     * once into a carry buffer (kept for the connection) and handed on from
+     * there when its last byte arrives.
      */
     private final class Framer extends ChannelInboundHandlerAdapter {
-        private ByteBuf cumulation;
+        /** The start of a frame split across reads (prefix included); null or empty when none. */
+        private ByteBuf carry;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -257,9 +319,9 @@ public final class StreamLink implements GuestLink, AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            if (cumulation != null) {
-                cumulation.release();
-                cumulation = null;
+            if (carry != null) {
+                carry.release();
+                carry = null;
             }
             super.channelInactive(ctx);
             if (guest != ctx.channel()) {
@@ -283,34 +345,47 @@ public final class StreamLink implements GuestLink, AutoCloseable {
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf in = (ByteBuf) msg;
             try {
-                if (cumulation != null) {
-                    if (cumulation.writableBytes() < in.readableBytes()) {
-                        ByteBuf bigger = ctx.alloc().directBuffer(cumulation.readableBytes() + in.readableBytes());
-                        bigger.writeBytes(cumulation);
-                        cumulation.release();
-                        cumulation = bigger;
+                if (carry != null && carry.isReadable() && !completeCarried(ctx, in)) {
+                    return; // still incomplete: all of in went into the carry buffer
+                }
+                decode(ctx, in);
+                if (in.isReadable() && ctx.channel().isActive()) {
+                    if (carry == null) {
+                        carry = ctx.alloc().directBuffer(4 + MAX_PREFIX_LEN);
                     }
-                    cumulation.writeBytes(in);
-                    decode(ctx, cumulation);
-                    if (!cumulation.isReadable()) {
-                        cumulation.release();
-                        cumulation = null;
-                    } else {
-                        cumulation.discardReadBytes();
-                    }
-                } else {
-                    decode(ctx, in);
-                    if (in.isReadable() && ctx.channel().isActive()) {
-                        cumulation = ctx.alloc().directBuffer(Math.max(in.readableBytes(), 4 + maxFrame));
-                        cumulation.writeBytes(in);
-                    }
+                    carry.clear().writeBytes(in);
                 }
             } finally {
                 in.release();
             }
         }
 
+        /** Moves the rest of the carried frame from in to the carry buffer; true when it was whole and handed on. */
+        private boolean completeCarried(ChannelHandlerContext ctx, ByteBuf in) {
+            if (carry.readableBytes() < 4) {
+                carry.writeBytes(in, Math.min(4 - carry.readableBytes(), in.readableBytes()));
+                if (carry.readableBytes() < 4) {
+                    return false;
+                }
+            }
+            long len = carry.getUnsignedInt(carry.readerIndex());
+            if (len > MAX_PREFIX_LEN) {
+                decode(ctx, carry); // says why and closes
+                return false;
+            }
+            int need = (int) (4 + len) - carry.readableBytes();
+            int k = Math.min(need, in.readableBytes());
+            carry.writeBytes(in, k);
+            if (k < need) {
+                return false;
+            }
+            decode(ctx, carry);
+            carry.clear();
+            return true;
+        }
+
         private void decode(ChannelHandlerContext ctx, ByteBuf in) {
+            int end = in.writerIndex();
             while (in.readableBytes() >= 4) {
                 int ri = in.readerIndex();
                 long len = in.getUnsignedInt(ri);
@@ -328,17 +403,29 @@ public final class StreamLink implements GuestLink, AutoCloseable {
                 if (n == 0 || n > maxFrame) {
                     rxBadLength.inc();
                 } else {
-                    ByteBuf frame = in.slice(ri + 4, n);
+                    in.setIndex(ri + 4, ri + 4 + n); // the frame, in place, for the handler's call
                     rxFrames.inc();
                     if (pcap != null) {
-                        pcap.write(frame);
+                        pcap.write(in);
                     }
                     if (handler != null) {
-                        handler.onFrame(frame);
+                        handler.onFrame(in);
                     }
+                    in.setIndex(ri, end);
                 }
-                in.skipBytes(4 + n);
+                in.readerIndex(ri + 4 + n);
             }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            if (ctx.channel() == guest && ctx.channel().isWritable()) {
+                for (Runnable r : writabilityListeners) {
+                    r.run();
+                }
+                flush();
+            }
+            super.channelWritabilityChanged(ctx);
         }
 
         @Override
