@@ -19,7 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * .downloads/.uploads (true), .families ("4,6"), .rounds (1), .lossPpm
  * (50000), .dupPpm (10000), .reorderPpm (200000), .reorderMicros (3000),
  * .delayMicros (0), .seed (9), .timeout (s per round, 600), .measure (false:
- * with true, unfinished transfers are reported, not failed: a throughput probe).
+ * with true, unfinished transfers are reported, not failed: a throughput probe;
+ * there .pcap and .ss name file prefixes for a capture of tap0 and a once-a-second
+ * {@code ss -tin} in the guest).
  *
  * <p>Not an *IT, so {@code mvn verify} does not run it; ImpairedTransfersIT is
  * the CI version at milder rates.
@@ -52,7 +54,18 @@ class ImpairedTransfersSoak {
         for (String loss : list.split(",")) {
             ImpairRelay.Impairment imp = new ImpairRelay.Impairment(Integer.parseInt(loss.trim()), DUP_PPM,
                     REORDER_PPM, DELAY_US, REORDER_US, 4096, SEED);
-            try (ImpairedLink link = ImpairedLink.start(imp, new Transfers(8L << 20, SEED))) {
+            try (ImpairedLink link = ImpairedLink.start(imp, new Transfers(8L << 20, SEED));
+                    dev.sluice.it.Background bg = new dev.sluice.it.Background()) {
+                // optional evidence: a capture of the guest's tap, the guest kernel's view of its sockets
+                String pcap = System.getProperty("sluice.impair.pcap");
+                if (pcap != null) {
+                    bg.start(link.topo.g, "tcpdump -i tap0 -s 100 -U -w " + pcap + "-" + loss.trim() + ".pcap");
+                }
+                String ss = System.getProperty("sluice.impair.ss");
+                if (ss != null) {
+                    bg.start(link.topo.g, "sh -c 'while :; do date +%T.%N; ss -tin state established; sleep 1; done' >> "
+                            + ss + "-" + loss.trim() + ".txt");
+                }
                 for (boolean down : new boolean[] {true, false}) {
                     long t0 = System.nanoTime();
                     List<Transfers.Transfer> all = link.transfers.run(link.topo.g, hosts, down ? PARALLEL : 0,
