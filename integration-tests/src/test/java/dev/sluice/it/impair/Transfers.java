@@ -50,6 +50,8 @@ final class Transfers implements AutoCloseable {
         volatile long endNs;
         /** null while running, "ok" when the hash matched, else what went wrong. */
         volatile String outcome;
+        /** Set before the socket is closed for the overall deadline, so the failure reads as a timeout. */
+        volatile String cutOff;
 
         Transfer(String name, boolean download, String host) {
             this.name = name;
@@ -68,10 +70,7 @@ final class Transfers implements AutoCloseable {
         }
 
         String describe(long size) {
-            long now = System.nanoTime();
-            return name + ": " + bytes + " of " + size + " bytes"
-                    + (outcome == null ? ", still running, no progress for "
-                    + (now - lastProgressNs) / 1_000_000 + " ms" : ", " + outcome);
+            return name + " (" + host + "): " + bytes + " of " + size + " bytes moved, " + outcome;
         }
     }
 
@@ -173,7 +172,7 @@ final class Transfers implements AutoCloseable {
                 try {
                     t.outcome = client(t, c);
                 } catch (IOException | RuntimeException e) {
-                    t.outcome = "failed: " + e;
+                    t.outcome = t.cutOff != null ? t.cutOff : "failed: " + e;
                 } finally {
                     t.endNs = System.nanoTime();
                     open.remove(c);
@@ -188,16 +187,19 @@ final class Transfers implements AutoCloseable {
         }
         if (!done.await(seconds, TimeUnit.SECONDS)) {
             for (int i = 0; i < all.size(); i++) {
-                if (all.get(i).outcome == null) {
-                    socks.get(i).close(); // unblocks the thread, which then records its failure
-                }
-            }
-            for (Transfer t : all) {
+                Transfer t = all.get(i);
                 if (t.outcome == null) {
-                    t.outcome = "timed out after " + seconds + " s";
+                    t.cutOff = "timed out after " + seconds + " s, no progress for "
+                            + (System.nanoTime() - t.lastProgressNs) / 1_000_000 + " ms";
+                    socks.get(i).close(); // unblocks the thread, which then records cutOff
                 }
             }
             done.await(10, TimeUnit.SECONDS);
+            for (Transfer t : all) {
+                if (t.outcome == null) {
+                    t.outcome = t.cutOff;
+                }
+            }
         }
         return all;
     }
