@@ -25,10 +25,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * TCP every loss Sluice or the guest cannot repair by fast retransmit waits out
  * a 200 ms minimum RTO (see notes/impair-diagnosis.md), which puts a single
  * 8 MiB transfer at 5 % loss near a minute and makes the run's length depend
- * on RTO back-off chains. At 1 % the 200 transfers took about a minute on the
- * 2-core machine (0.5 %: 37 s), so the 4-minute bound leaves room for a loaded
- * machine while loss, duplicates and reordering still hit every transfer many
- * times (the relay's counters are printed).
+ * on RTO back-off chains. Measured on the 2-core machine while other builds ran:
+ * at 1 % the 200 transfers took 45 s (the whole test 57 s; the slowest transfer
+ * 0.19 MB/s), at 2 % 104 s with the slowest upload at 0.08 MB/s, too close to
+ * the deadline once the machine is busier. So 1 %: the 240 s deadline leaves a
+ * factor of five, and loss, duplicates and reordering still hit every transfer
+ * many times (about 11 000 frames lost, 11 000 duplicated and 228 000 reordered
+ * each way per run; the relay's and Sluice's counters are printed).
  *
  * <p>Each transfer is bounded by the run's deadline; a transfer that has not
  * finished by then fails the test with its name, family, bytes moved and how
