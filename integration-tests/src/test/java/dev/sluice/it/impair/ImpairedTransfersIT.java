@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * of frames held back by up to 3 ms (reordering), 200 µs base delay. The
  * issue's soak levels (5 % loss) are for bench/soak-impaired.sh: with today's
  * TCP every loss Sluice or the guest cannot repair by fast retransmit waits out
- * a 200 ms minimum RTO (see notes/impair-diagnosis.md), which puts a single
+ * a 200 ms minimum RTO (no SACK either way; reordering taken for loss), which puts a single
  * 8 MiB transfer at 5 % loss near a minute and makes the run's length depend
  * on RTO back-off chains. Measured on the 2-core machine while other builds ran:
  * at 1 % the 200 transfers took 45 s (the whole test 57 s; the slowest transfer
