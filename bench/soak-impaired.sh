@@ -1,14 +1,18 @@
 #!/bin/sh
-# Soak: parallel 8 MiB transfers (curl downloads from the lan's web server,
-# socat uploads to a hashing server there; IPv4 and IPv6 at once) through
-# ImpairRelay (loss, 1% duplication, 20% reordered up to 3 ms, both ways,
-# seeded) and Sluice in stream mode; every sha256 must match and no flow may
-# remain. Runs integration-tests' dev.sluice.it.impair.ImpairedTransfersSoak;
-# prints per round the transfers that matched and the relay's counters.
-# Needs root; run after `mvn -B -q package -DskipTests`.
+# Soak: rounds of parallel 8 MiB downloads and uploads between the guest
+# namespace and the lan's servers (IPv4 and IPv6 at once; Java sockets opened
+# in those namespaces, see it/impair/Transfers) through ImpairRelay (loss,
+# duplication, reordering, delay, both ways, seeded) and Sluice in stream mode;
+# every sha256 must match and no flow may remain (budgets = live flows).
+# Runs integration-tests' dev.sluice.it.impair.ImpairedTransfersSoak; prints
+# per round the transfers that matched, per-transfer and aggregate MB/s, the
+# relay's and Sluice's TCP counters. Each round is bounded by SECONDS_PER_ROUND.
+# Needs root; run from a built tree (`mvn -B -q package -DskipTests`).
 #
 # Usage: bench/soak-impaired.sh [PARALLEL] [ROUNDS] [LOSS_PPM] [SECONDS_PER_ROUND]
 #        (defaults 50 1 50000 600; PARALLEL is per direction and family)
+# Environment: DUP_PPM (10000), REORDER_PPM (200000), REORDER_US (3000),
+#        DELAY_US (0), FAMILIES ("4,6"), SEED (9)
 set -eu
 par=${1:-50}
 rounds=${2:-1}
@@ -22,9 +26,12 @@ set +e
 mvn -B -o -pl integration-tests -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=ImpairedTransfersSoak -Dfailsafe.failIfNoSpecifiedTests=false \
   -Dsluice.impair.parallel="$par" -Dsluice.impair.rounds="$rounds" -Dsluice.impair.lossPpm="$loss" \
-  -Dsluice.impair.timeout="$secs" >"$log" 2>&1
+  -Dsluice.impair.timeout="$secs" -Dsluice.impair.dupPpm="${DUP_PPM:-10000}" \
+  -Dsluice.impair.reorderPpm="${REORDER_PPM:-200000}" -Dsluice.impair.reorderMicros="${REORDER_US:-3000}" \
+  -Dsluice.impair.delayMicros="${DELAY_US:-0}" -Dsluice.impair.families="${FAMILIES:-4,6}" \
+  -Dsluice.impair.seed="${SEED:-9}" >"$log" 2>&1
 rc=$?
 set -e
-grep -E '^impair: |transfers wrong or failed|to-sluice:|flows left' "$log" | sort -u | head -20
+grep -E '^impair: |transfers wrong or failed|flows did not drain|budget = ' "$log" | head -40
 echo "soak: maven exit $rc"
 exit $rc
