@@ -28,6 +28,11 @@ final class TcpSender {
          * cannot take it now (nothing was sent).
          */
         boolean data(int seq, int off, int len, int flags);
+
+        /** False while the link pushes back: {@link #data} would refuse. */
+        default boolean ready() {
+            return true;
+        }
     }
 
     private final Output out;
@@ -266,10 +271,11 @@ final class TcpSender {
         }
         int flags = TcpSegment.ACK_FLAG | (fin ? TcpSegment.FIN : 0)
                 | (len > 0 && len == queue.readableBytes() ? TcpSegment.PSH : 0);
-        if (!out.data(sndUna, 0, len, flags)) {
+        if (!out.ready()) {
             return; // the link is full: the RTO (or the next partial ACK) tries again
         }
-        cRetransmits.inc();
+        cRetransmits.inc(); // before it goes: whoever sees the segment sees it counted
+        out.data(sndUna, 0, len, flags);
         int end = sndUna + len + (fin ? 1 : 0);
         if (lt(sndNxt, end)) {
             sndNxt = end;
