@@ -80,6 +80,9 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable, Tc
     final TcpPath path;
     /** Queued in the owner's end-of-batch list. */
     boolean inDirty;
+    /** Parked in the owner's list of flows waiting for the link to drain (intrusive: no allocation). */
+    boolean waiting;
+    TcpFlow nextWaiter;
 
     State state;
     Channel ch;
@@ -281,7 +284,9 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable, Tc
         wscaleOk = ws >= 0;
         rx.rcvWscale = wscaleOk ? owner.ourWscale : 0;
         int m = s.mss() > 0 ? s.mss() : (v6 ? 1220 : 536);
-        tx.peerSyn(s.seq(), ack, window, wscaleOk ? ws : 0, Math.max(64, Math.min(m, ourMss)));
+        int mss = Math.max(64, Math.min(m, ourMss));
+        tx.peerSyn(s.seq(), ack, window, wscaleOk ? ws : 0, mss);
+        tx.maxSegment = owner.maxSegment(v6, mss);
     }
 
     private void onConnected(ChannelFuture cf) {
@@ -646,11 +651,33 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable, Tc
         }
     }
 
-    /** TcpSender.Output: one data segment (or FIN) from the send queue. */
+    /**
+     * TcpSender.Output: one data segment (or FIN) from the send queue; refused
+     * while the link is full (the flow parks until it drains: flow control,
+     * not loss).
+     */
     @Override
     public boolean data(int seq, int off, int len, int flags) {
-        owner.emitData(path, TcpRepr.of(seq, rx.rcvNxt, flags, rx.advertiseWindow()), tx.queue, off, len);
+        if (!ready()) {
+            owner.park(this);
+            return false;
+        }
+        owner.emitData(path, TcpRepr.of(seq, rx.rcvNxt, flags, rx.advertiseWindow()), tx.queue, off, len, tx.sndMss);
         return true;
+    }
+
+    @Override
+    public boolean ready() {
+        return owner.ctx.link().isWritable();
+    }
+
+    /** The link drained: send what waited. */
+    void resumeSend() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        trySend(System.nanoTime());
+        armTimer();
     }
 
     // =====================================================================
@@ -738,6 +765,12 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable, Tc
             case ESTABLISHED -> {
                 if (tx.allAcked()) {
                     timers.rtoAt = 0;
+                    return;
+                }
+                if (!ready()) {
+                    // the link holds our segments back: not a loss; look again later
+                    timers.rtoAt = now + timers.rto();
+                    owner.park(this);
                     return;
                 }
                 if (++timers.retries > owner.settings.maxRetransmits()) {

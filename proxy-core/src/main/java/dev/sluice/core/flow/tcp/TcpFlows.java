@@ -15,6 +15,8 @@ import dev.sluice.core.flow.OutboundGate;
 import dev.sluice.core.link.FrameHandler;
 import dev.sluice.core.link.GuestLink;
 import dev.sluice.core.link.Offloads;
+import dev.sluice.core.link.GuestLink;
+import dev.sluice.core.link.Offloads;
 import dev.sluice.core.wire.Checksum;
 import dev.sluice.core.wire.Ipv4Packet;
 import dev.sluice.core.wire.Ipv6Packet;
@@ -153,6 +155,9 @@ public final class TcpFlows implements L4Handler {
         this.maxRtoNs = settings.maxRto().toNanos();
         this.dropHoldNs = settings.dropHold().toNanos();
         this.linkWindow = ctx.link() != null ? Math.max(1024, ctx.link().maxGuestWindow()) : Integer.MAX_VALUE;
+        if (ctx.link() != null) {
+            ctx.link().addWritabilityListener(this::onLinkWritable);
+        }
         Counters c = ctx.counters();
         cBad = c.get("tcp.bad");
         cBadChecksum = c.get("tcp.bad_checksum");
@@ -489,17 +494,58 @@ public final class TcpFlows implements L4Handler {
 
     /** A segment without payload to the guest (SYN, ACK, RST), queued on the link. */
     void emit(TcpPath p, TcpRepr r) {
-        emitData(p, r, null, 0, 0);
+        emitData(p, r, null, 0, 0, 0);
+    }
+
+    // ---- link backpressure: flows wait in an intrusive list, resumed when the link drains ----
+
+    private TcpFlow waiters;
+
+    /** {@code f} has data for the guest and the link is full: resumed by {@link #onLinkWritable}. */
+    void park(TcpFlow f) {
+        if (!f.waiting) {
+            f.waiting = true;
+            f.nextWaiter = waiters;
+            waiters = f;
+        }
+    }
+
+    private void onLinkWritable() {
+        TcpFlow f = waiters;
+        waiters = null; // flows that meet a full link again park themselves anew
+        while (f != null) {
+            TcpFlow next = f.nextWaiter;
+            f.nextWaiter = null;
+            f.waiting = false;
+            f.resumeSend();
+            f = next;
+        }
+        requestLinkFlush();
+    }
+
+    /** The most payload one segment to the guest may carry over this link (GSO: a super-segment). */
+    int maxSegment(boolean v6, int mss) {
+        Offloads o = ctx.link().offloads();
+        if (!o.checksum() || o.maxFrame() <= 0) {
+            return mss;
+        }
+        int ipHdr = v6 ? Ipv6Packet.HEADER_LEN : Ipv4Packet.MIN_HEADER_LEN;
+        int byFrame = o.maxFrame() - GuestFrames.l4Offset(v6) - TcpSegment.HEADER_LEN;
+        int byIp = 0xffff - TcpSegment.HEADER_LEN - (v6 ? 0 : ipHdr);
+        return Math.max(mss, Math.min(byFrame, byIp));
     }
 
     /**
      * Builds one segment to the guest in a pooled direct buffer and queues it
      * on the link: {@code r} describes it, {@code p} says from where to
      * where; the payload, if any, is copied from {@code payload} starting
-     * {@code off} bytes after its front.
+     * {@code off} bytes after its front. Over a link with checksum offload a
+     * data segment leaves its checksum to the link, and one longer than
+     * {@code mss} goes as a GSO super-segment cut into {@code mss}-byte segments.
      */
-    void emitData(TcpPath p, TcpRepr r, TcpSendQueue payload, int off, int payLen) {
-        if (!ctx.link().isUp()) {
+    void emitData(TcpPath p, TcpRepr r, TcpSendQueue payload, int off, int payLen, int mss) {
+        GuestLink link = ctx.link();
+        if (!link.isUp()) {
             return;
         }
         int l4 = GuestFrames.l4Offset(p.v6());
@@ -512,9 +558,15 @@ public final class TcpFlows implements L4Handler {
         if (payLen > 0) {
             payload.copy(off, f, l4 + tcpHdr, payLen);
         }
-        TcpSegment.fillChecksum(f, l4, tcpLen, pseudo(p, tcpLen));
         f.writerIndex(frameLen);
-        ctx.link().send(f);
+        if (payLen > 0 && link.offloads().checksum()) {
+            // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, the link completes it
+            f.setShort(l4 + TcpSegment.CHECKSUM, (int) Checksum.fold(pseudo(p, tcpLen)));
+            link.sendOffloaded(f, payLen > mss ? mss : 0);
+            return;
+        }
+        TcpSegment.fillChecksum(f, l4, tcpLen, pseudo(p, tcpLen));
+        link.send(f);
     }
 
     /** The pseudo-header sum of a segment of {@code tcpLen} bytes along {@code p}. */
