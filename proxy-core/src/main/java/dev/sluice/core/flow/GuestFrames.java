@@ -71,6 +71,25 @@ public final class GuestFrames {
         Ipv6Packet.emit(b, frameOff + EthernetFrame.HEADER_LEN, srcHi, srcLo, dstHi, dstLo, nextHeader, l4Len, TTL);
     }
 
+    /**
+     * Ethernet and IP headers (the one builder for every frame to the guest) for
+     * an L4 part of {@code l4Len} bytes at {@code frameOff + }{@link #l4Offset}.
+     * IPv4 addresses are the low 32 bits of the low halves.
+     */
+    public void headers(ByteBuf b, int frameOff, boolean v6, long srcHi, long srcLo, long dstHi, long dstLo,
+                        int protocol, int l4Len) {
+        if (v6) {
+            headersV6(b, frameOff, srcHi, srcLo, dstHi, dstLo, protocol, l4Len);
+        } else {
+            headersV4(b, frameOff, (int) srcLo, (int) dstLo, protocol, l4Len);
+        }
+    }
+
+    /** Where the L4 header starts in a frame to the guest: {@link #L4_V4} or {@link #L4_V6}. */
+    public static int l4Offset(boolean v6) {
+        return v6 ? L4_V6 : L4_V4;
+    }
+
     /** A UDP/IPv4 frame around {@code payloadLen} bytes already at {@code frameOff + L4_V4 + 8}. */
     public void udpV4(ByteBuf b, int frameOff, int src, int srcPort, int dst, int dstPort, int payloadLen) {
         int l4 = UdpDatagram.HEADER_LEN + payloadLen;

@@ -3,15 +3,12 @@ package dev.sluice.core.flow.tcp;
 import dev.sluice.core.flow.GateDecision;
 import dev.sluice.core.wire.TcpSegment;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
@@ -27,26 +24,21 @@ import org.slf4j.LoggerFactory;
 /**
  * One guest TCP connection and the host socket it is relayed to: a thin state
  * machine towards the guest, the host kernel doing real TCP with the peer.
- *
- * <p><b>Guest to host.</b> In-order guest data is copied into a buffer and
- * written to the host channel; what was written is acknowledged once per
- * event-loop batch. The window offered to the guest is what Sluice still
- * holds room for ({@link TcpSettings#hostWriteQueue()}, at most
- * {@link TcpSettings#windowSegments()} segments) minus the bytes the
- * host kernel has not taken yet (tracked exactly with one marker write per
- * batch), so a slow host peer closes the guest's window instead of growing a
- * queue. The right edge of the offered window never moves left. Out-of-order
- * guest segments are dropped with an immediate duplicate ACK (the guest
- * retransmits); overlaps are trimmed.
+ * This class is the state machine and the netty handler of the host channel;
+ * the work is in its parts:
+ * <ul>
+ * <li>{@link TcpReceiver}: guest to host (receive window, out-of-order
+ *     segments, writes to the host and what the kernel has taken);
+ * <li>{@link TcpSender}: host to guest (unacknowledged data, windows,
+ *     congestion control, retransmission);
+ * <li>{@link TcpTimers}: RTO estimate and deadlines, fired by one scheduled
+ *     task per flow ({@link #run}).
+ * </ul>
  *
  * <p><b>Host to guest.</b> Java cannot {@code MSG_PEEK} as passt does, so
- * host data read from the socket is kept in a composite buffer of the read
- * buffers until the guest acknowledges it, bounded by the guest's window
- * (reading pauses above it). It is segmented to the guest's MSS and sent
- * inside the guest's window and a Reno-style congestion window (the guest
- * link may drop frames when the guest falls behind), retransmitted on RTO
- * (RFC 6298, Karn) and after three duplicate ACKs (NewReno partial ACKs).
- * A zero window is probed.
+ * host data read from the socket is kept, in the read buffers themselves,
+ * until the guest acknowledges it, bounded by the guest's window (reading
+ * pauses above it).
  *
  * <p><b>Closing.</b> Guest FIN: shutdownOutput on the socket once everything
  * before it was written; host data keeps flowing. Host EOF: FIN to the guest
@@ -56,10 +48,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Sequence numbers are {@code int}s compared modulo 2^32.
  */
-final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
+final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable, TcpReceiver.Events, TcpSender.Output {
     private static final Logger log = LoggerFactory.getLogger(TcpFlow.class);
-    private static final long CLOCK_GRANULARITY_NS = 1_000_000L;
-    private static final long MAX_CWND = 1L << 30;
 
     enum State {
         /** A SYN the gate dropped: remembered so retransmitted SYNs stay silent. */
@@ -86,71 +76,26 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     final int hash;
     final boolean inbound;
     final String name;
+    /** Segments to the guest: from the peer, to the guest. */
+    final TcpPath path;
     /** Queued in the owner's end-of-batch list. */
     boolean inDirty;
+    /** Parked in the owner's list of flows waiting for the link to drain (intrusive: no allocation). */
+    boolean waiting;
+    TcpFlow nextWaiter;
 
     State state;
     Channel ch;
     private final int ourMss;
-    /** Most guest bytes we hold room for: the largest window we offer. */
-    private final int rcvQueue;
-
-    // ---- guest -> host ----
     private int guestIsn;
-    private int rcvNxt;
-    /** Right edge of the window we advertised last: never moves left. */
-    private int rcvAdvEdge;
-    /** Shift applied to the windows we advertise (0 without window scaling). */
-    private int rcvWscale;
     private boolean wscaleOk;
-    private boolean ackDue;
-    boolean guestFin;
-    /** Guest bytes handed to the host channel, and the part the kernel has taken (both since the start). */
-    private long written;
-    private long kernelTaken;
-    private boolean markerOutstanding;
-    private long markerAt;
-    private boolean hostDirty;
     boolean outputShut;
-    private final ChannelFutureListener markerListener = this::markerDone;
-
-    // ---- host -> guest ----
-    private int iss;
-    private int sndUna;
-    private int sndNxt;
-    private int sndMax;
-    private long sndWnd;
-    private long maxSndWnd;
-    private int sndWl1;
-    private int sndWl2;
-    private int sndWscale;
-    private int sndMss;
-    private CompositeByteBuf sendBuf;
-    boolean hostEof;
-    private boolean finSent;
-    private int finSeq;
-    boolean finAcked;
-    private long cwnd;
-    private long ssthresh;
-    private int dupAcks;
-    private boolean inRecovery;
-    private int recover;
     private boolean readPaused;
-
-    // ---- RTT / timers ----
-    private boolean rttTiming;
-    private int rttSeq;
-    private long rttStart;
-    private long srtt = -1;
-    private long rttvar;
-    private long rto;
-    private int retries;
-    private int persistBackoff;
-    private long rtoAt;
-    private long persistAt;
-    private long stateDeadline;
-    private long lastActivity;
     private long synSentAt;
+
+    final TcpReceiver rx;
+    final TcpSender tx;
+    final TcpTimers timers;
     private ScheduledFuture<?> timer;
     private long timerAt;
 
@@ -175,10 +120,13 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         this.hash = TcpFlowTable.hash(v6, guestHi, guestLo, guestPort, peerHi, peerLo, peerPort);
         this.inbound = inbound;
         this.name = name;
+        this.path = new TcpPath(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort);
         this.ourMss = v6 ? owner.ourMss6 : owner.ourMss4;
-        this.rcvQueue = (int) Math.min(Math.min(owner.settings.hostWriteQueue(), owner.linkWindow),
+        int rcvQueue = (int) Math.min(Math.min(owner.settings.hostWriteQueue(), owner.linkWindow),
                 (long) owner.settings.windowSegments() * ourMss);
-        this.rto = owner.initialRtoNs;
+        this.timers = new TcpTimers(owner.initialRtoNs, owner.minRtoNs, owner.maxRtoNs);
+        this.rx = new TcpReceiver(this, owner.ctx.alloc(), rcvQueue, owner.cOutOfOrder);
+        this.tx = new TcpSender(this, timers, owner.cRetransmits, owner.cFastRetransmits);
     }
 
     static boolean lt(int a, int b) {
@@ -218,7 +166,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
                 new InetSocketAddress(TcpFlows.address(v6, peerHi, peerLo), peerPort), mapped,
                 c == null ? null : dev.sluice.core.flow.FlowInfo.inet(c.localAddress()),
                 c == null ? null : dev.sluice.core.flow.FlowInfo.inet(c.remoteAddress()),
-                describe(), written, bytesFromHost, (now - createdAt) / 1_000_000L,
+                describe(), rx.written, bytesFromHost, (now - createdAt) / 1_000_000L,
                 decision == null ? null : decision.plugin(),
                 state == State.DROPPED ? "drop" : dev.sluice.core.flow.FlowInfo.verdict(inbound ? null : decision));
     }
@@ -229,13 +177,18 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             return String.valueOf(state);
         }
         StringBuilder sb = new StringBuilder("ESTABLISHED");
-        if (guestFin) {
+        if (rx.fin) {
             sb.append(outputShut ? " guest-FIN(host-shut)" : " guest-FIN");
         }
-        if (hostEof) {
-            sb.append(finAcked ? " host-EOF(FIN-acked)" : finSent ? " host-EOF(FIN-sent)" : " host-EOF");
+        if (tx.hostEof) {
+            sb.append(tx.finAcked ? " host-EOF(FIN-acked)" : tx.finSent ? " host-EOF(FIN-sent)" : " host-EOF");
         }
         return sb.toString();
+    }
+
+    /** True once the host side delivers data for the guest (the send queue is in use). */
+    private boolean sending() {
+        return state == State.SYN_RCVD || state == State.SYN_SENT || state == State.ESTABLISHED;
     }
 
     // =====================================================================
@@ -245,7 +198,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     void startDropped(int isn, long now) {
         state = State.DROPPED;
         guestIsn = isn;
-        stateDeadline = now + owner.dropHoldNs;
+        timers.stateDeadline = now + owner.dropHoldNs;
         armTimer();
     }
 
@@ -254,19 +207,13 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         mapped = dstMapped;
         decision = d;
         event("connecting");
-        lastActivity = now;
+        timers.lastActivity = now;
         guestIsn = syn.seq();
-        rcvNxt = guestIsn + 1;
-        takeSynOptions(syn);
-        sndWnd = syn.window();
-        maxSndWnd = sndWnd;
-        sndWl1 = guestIsn;
-        iss = owner.nextIsn();
-        sndUna = iss;
-        sndNxt = iss;
-        sndMax = iss;
-        sndWl2 = iss;
-        stateDeadline = now + owner.connectTimeoutNs + 2_000_000_000L; // netty's connect timeout fires first
+        rx.start(guestIsn);
+        takeSynOptions(syn, syn.window(), 0);
+        tx.start(owner.nextIsn(), false);
+        tx.sndWl1 = guestIsn;
+        timers.stateDeadline = now + owner.connectTimeoutNs + 2_000_000_000L; // netty's connect timeout fires first
         armTimer();
 
         EpollSocketChannel c;
@@ -285,6 +232,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             return;
         }
         ch = c;
+        rx.attach(c);
         if (d.bindInterface() != null) {
             try {
                 owner.binder.bind(c.fd().intValue(), d.bindInterface());
@@ -314,16 +262,13 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     void startInbound(SocketChannel accepted, long now) {
         state = State.SYN_SENT;
         event("inbound, SYN to guest");
-        lastActivity = now;
+        timers.lastActivity = now;
         ch = accepted;
+        rx.attach(accepted);
         configure(accepted);
         accepted.pipeline().addLast(this);
-        iss = owner.nextIsn();
-        sndUna = iss;
-        sndNxt = iss + 1;
-        sndMax = sndNxt;
-        rcvWscale = owner.ourWscale; // until the guest's SYN-ACK says whether it scales
-        sendBuf = owner.ctx.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
+        tx.start(owner.nextIsn(), true);
+        rx.rcvWscale = owner.ourWscale; // until the guest's SYN-ACK says whether it scales
         sendSyn(now);
         armTimer();
     }
@@ -334,13 +279,14 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         c.config().setTcpNoDelay(true);
     }
 
-    private void takeSynOptions(TcpSegment s) {
+    private void takeSynOptions(TcpSegment s, int window, int ack) {
         int ws = s.windowScale();
         wscaleOk = ws >= 0;
-        sndWscale = wscaleOk ? ws : 0;
-        rcvWscale = wscaleOk ? owner.ourWscale : 0;
+        rx.rcvWscale = wscaleOk ? owner.ourWscale : 0;
         int m = s.mss() > 0 ? s.mss() : (v6 ? 1220 : 536);
-        sndMss = Math.max(64, Math.min(m, ourMss));
+        int mss = Math.max(64, Math.min(m, ourMss));
+        tx.peerSyn(s.seq(), ack, window, wscaleOk ? ws : 0, mss);
+        tx.maxSegment = owner.maxSegment(v6, mss);
     }
 
     private void onConnected(ChannelFuture cf) {
@@ -352,15 +298,14 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             return;
         }
         long now = System.nanoTime();
-        stateDeadline = 0;
+        timers.stateDeadline = 0;
         owner.connected(this);
         transition(State.SYN_RCVD, "host connected");
-        sndNxt = iss + 1;
-        sndMax = sndNxt;
-        rto = owner.initialRtoNs;
+        tx.sndNxt = tx.iss + 1;
+        tx.sndMax = tx.sndNxt;
+        timers.resetRto();
         // the host may talk first, even before the guest completes its handshake
-        // (netty reads on EPOLLRDHUP whatever autoRead says): keep it from now on
-        sendBuf = owner.ctx.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
+        // (netty reads on EPOLLRDHUP whatever autoRead says): kept from now on
         sendSynAck(now);
         armTimer();
         owner.requestLinkFlush();
@@ -383,44 +328,32 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         owner.requestLinkFlush();
     }
 
-    private int synWindow() {
-        int w = Math.min(0xffff, rcvQueue);
-        rcvAdvEdge = rcvNxt + w;
-        return w;
-    }
-
     private void sendSynAck(long now) {
         synSentAt = now;
-        int w = synWindow();
-        owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort, iss, rcvNxt,
-                TcpSegment.SYN | TcpSegment.ACK_FLAG, w, ourMss, wscaleOk ? owner.ourWscale : -1, null, 0, 0);
-        rtoAt = now + rto;
+        int w = rx.synWindow();
+        owner.emit(path, new TcpRepr(tx.iss, rx.rcvNxt, TcpSegment.SYN | TcpSegment.ACK_FLAG, w, ourMss,
+                wscaleOk ? owner.ourWscale : -1));
+        timers.rtoAt = now + timers.rto();
     }
 
     private void sendSyn(long now) {
         synSentAt = now;
-        owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort, iss, 0,
-                TcpSegment.SYN, Math.min(0xffff, rcvQueue), ourMss, owner.ourWscale, null, 0, 0);
-        rtoAt = now + rto;
+        owner.emit(path, new TcpRepr(tx.iss, 0, TcpSegment.SYN, Math.min(0xffff, rx.rcvQueue), ourMss,
+                owner.ourWscale));
+        timers.rtoAt = now + timers.rto();
     }
 
     private void established(long now) {
         transition(State.ESTABLISHED, inbound ? "guest answered SYN-ACK" : "guest ACKed SYN-ACK");
-        sndUna = iss + 1;
-        if (lt(sndNxt, sndUna)) {
-            sndNxt = sndUna;
-        }
-        sndMax = sndNxt;
-        if (retries == 0 && synSentAt != 0) {
-            rttSample(now - synSentAt); // Karn: only when the SYN was not retransmitted
+        tx.established();
+        if (timers.retries == 0 && synSentAt != 0) {
+            timers.sample(now - synSentAt); // Karn: only when the SYN was not retransmitted
         } else {
-            rto = owner.initialRtoNs;
+            timers.resetRto();
         }
-        retries = 0;
-        rtoAt = 0;
-        cwnd = 10L * sndMss;
-        ssthresh = MAX_CWND;
-        if (!hostEof && !readPaused) {
+        timers.retries = 0;
+        timers.rtoAt = 0;
+        if (!tx.hostEof && !readPaused) {
             ch.config().setAutoRead(true);
         }
     }
@@ -445,7 +378,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         if (state == State.CLOSED) {
             return true;
         }
-        lastActivity = now;
+        timers.lastActivity = now;
         if (s.rst()) {
             onGuestRst(s);
             return true;
@@ -465,7 +398,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
                 resetSegmentAck(s);
                 return true;
             case SYN_RCVD:
-                if (s.ack() != iss + 1) {
+                if (s.ack() != tx.iss + 1) {
                     resetSegmentAck(s);
                     return true;
                 }
@@ -474,14 +407,20 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             default:
                 break;
         }
-        if (!processAck(s, now)) {
+        boolean finWasAcked = tx.finAcked;
+        int r = tx.onAck(s.seq(), s.ack(), s.window(), s.payloadLength() == 0 && !s.fin(), now);
+        if (r == TcpSender.ACK_UNSENT) {
+            sendAck();
             armTimer();
             return true;
         }
-        if (state == State.CLOSED) {
-            return true;
+        if (tx.finAcked && !finWasAcked) {
+            event("guest ACKed our FIN");
         }
-        processData(s, frame);
+        if (r == TcpSender.ACK_NEW) {
+            maybeResumeRead();
+        }
+        rx.onSegment(s, frame);
         if (state == State.CLOSED) {
             return true;
         }
@@ -495,9 +434,8 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
 
     /** RST for a segment acknowledging something we never sent (RFC 9293: &lt;SEQ=SEG.ACK&gt;&lt;CTL=RST&gt;). */
     private void resetSegmentAck(TcpSegment s) {
-        if (s.ack() != iss + 1) {
-            owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort, s.ack(), 0, TcpSegment.RST, 0,
-                    -1, -1, null, 0, 0);
+        if (s.ack() != tx.iss + 1) {
+            owner.emit(path, TcpRepr.of(s.ack(), 0, TcpSegment.RST, 0));
         }
     }
 
@@ -512,7 +450,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
                 return; // retransmitted SYN: answered once the host connect completes
             case SYN_RCVD:
                 if (!s.hasAck() && s.seq() == guestIsn) {
-                    retries++;
+                    timers.retries++;
                     sendSynAck(now); // our SYN-ACK was probably lost
                     return;
                 }
@@ -526,18 +464,14 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     }
 
     private void onGuestSynAck(TcpSegment s, long now) {
-        if (s.ack() != iss + 1) {
+        if (s.ack() != tx.iss + 1) {
             resetSegmentAck(s);
             return;
         }
         guestIsn = s.seq();
-        rcvNxt = guestIsn + 1;
-        takeSynOptions(s);
-        sndWnd = s.window(); // never scaled in a SYN
-        maxSndWnd = sndWnd;
-        sndWl1 = s.seq();
-        sndWl2 = s.ack();
-        rcvAdvEdge = rcvNxt + Math.min(0xffff, rcvQueue);
+        rx.start(guestIsn);
+        takeSynOptions(s, s.window(), s.ack());
+        rx.rcvAdvEdge = rx.rcvNxt + Math.min(0xffff, rx.rcvQueue);
         established(now);
         sendAck();
         trySend(now);
@@ -546,20 +480,12 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     }
 
     private void onGuestRst(TcpSegment s) {
-        boolean acceptable;
-        switch (state) {
-            case CONNECTING:
-            case SYN_RCVD:
-                acceptable = s.seq() == rcvNxt;
-                break;
-            case SYN_SENT:
-                acceptable = s.hasAck() && s.ack() == iss + 1;
-                break;
-            default:
-                // in window is enough: the guest only resets connections it knows
-                acceptable = ge(s.seq(), rcvNxt) && le(s.seq(), gt(rcvAdvEdge, rcvNxt) ? rcvAdvEdge : rcvNxt);
-                break;
-        }
+        boolean acceptable = switch (state) {
+            case CONNECTING, SYN_RCVD -> s.seq() == rx.rcvNxt;
+            case SYN_SENT -> s.hasAck() && s.ack() == tx.iss + 1;
+            // in window is enough: the guest only resets connections it knows
+            default -> rx.inWindow(s.seq());
+        };
         if (!acceptable) {
             return;
         }
@@ -571,229 +497,23 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         free();
     }
 
-    /**
-     * RFC 9293 §3.10.7.4 fifth step. Returns false when the segment is to be
-     * dropped (it acknowledges data never sent).
-     */
-    private boolean processAck(TcpSegment s, long now) {
-        int ack = s.ack();
-        if (gt(ack, sndMax)) {
-            sendAck();
-            return false;
-        }
-        int seq = s.seq();
-        if (lt(ack, sndUna)) {
-            return true; // old duplicate: nothing to learn from its ACK or window
-        }
-        long newWnd = (long) s.window() << sndWscale;
-        if (lt(sndWl1, seq) || (sndWl1 == seq && le(sndWl2, ack))) {
-            if (sndWnd == 0 && newWnd > 0) {
-                persistAt = 0;
-                persistBackoff = 0;
-            }
-            sndWnd = newWnd;
-            if (newWnd > maxSndWnd) {
-                maxSndWnd = newWnd;
-            }
-            sndWl1 = seq;
-            sndWl2 = ack;
-        }
-        int acked = ack - sndUna;
-        if (acked > 0) {
-            int dataAcked = acked;
-            if (finSent && gt(ack, finSeq)) {
-                dataAcked--;
-                if (!finAcked) {
-                    finAcked = true;
-                    event("guest ACKed our FIN");
-                }
-            }
-            if (dataAcked > 0) {
-                sendBuf.skipBytes(dataAcked);
-                sendBuf.discardReadComponents();
-            }
-            sndUna = ack;
-            if (lt(sndNxt, sndUna)) {
-                sndNxt = sndUna;
-            }
-            if (rttTiming && ge(ack, rttSeq)) {
-                rttTiming = false;
-                rttSample(now - rttStart);
-            }
-            if (retries > 0) {
-                retries = 0;
-                recomputeRto();
-            }
-            if (inRecovery) {
-                if (ge(ack, recover)) {
-                    inRecovery = false;
-                    cwnd = ssthresh;
-                } else {
-                    retransmitFirst(); // NewReno partial ACK: the next hole
-                }
-            } else if (cwnd < ssthresh) {
-                cwnd = Math.min(MAX_CWND, cwnd + Math.min(dataAcked, 2L * sndMss));
-            } else {
-                cwnd = Math.min(MAX_CWND, cwnd + Math.max(1, (long) sndMss * sndMss / cwnd));
-            }
-            dupAcks = 0;
-            rtoAt = sndUna == sndMax ? 0 : now + rto;
-            maybeResumeRead();
-        } else if (s.payloadLength() == 0 && !s.fin() && sndMax != sndUna) {
-            // window updates are not told apart from duplicates: a spurious
-            // fast retransmit costs one segment, a missed one an RTO
-            if (++dupAcks == 3 && !inRecovery) {
-                owner.cFastRetransmits.inc();
-                inRecovery = true;
-                recover = sndMax;
-                ssthresh = Math.max((long) (sndMax - sndUna) / 2, 2L * sndMss);
-                cwnd = ssthresh;
-                rttTiming = false;
-                retransmitFirst();
-            }
-        }
-        return true;
+    // ---- TcpReceiver.Events ----
+
+    @Override
+    public void ackNow() {
+        sendAck();
     }
 
-    private void processData(TcpSegment s, ByteBuf frame) {
-        int len = s.payloadLength();
-        boolean fin = s.fin();
-        int seq = s.seq();
-        int rel = seq - rcvNxt;
-        if (len == 0 && !fin) {
-            if (rel < 0) {
-                sendAck(); // keep-alive or window probe (seq = rcv.nxt - 1)
-            }
-            return;
-        }
-        if (guestFin) {
-            sendAck(); // retransmitted data or FIN: we have it all
-            return;
-        }
-        if (rel > 0) {
-            owner.cOutOfOrder.inc();
-            holdOutOfOrder(frame, s.payloadOffset(), len, seq, fin);
-            sendAck(); // immediate duplicate ACK: the guest retransmits the hole
-            return;
-        }
-        int skip = -rel;
-        int fresh = len - skip;
-        if (fresh < 0 || (fresh == 0 && !fin)) {
-            sendAck();
-            return;
-        }
-        int room = rcvAdvEdge - rcvNxt;
-        int take = Math.min(fresh, Math.max(room, 0));
-        if (take > 0) {
-            writeToHost(frame, s.payloadOffset() + skip, take);
-            rcvNxt += take;
-            ackDue = true;
-            owner.markDirty(this);
-        }
-        if (take < fresh) {
-            sendAck(); // beyond the window we offered: the guest sends it again later
-            return;
-        }
-        if (fin) {
-            acceptGuestFin();
-        } else if (ooo != null && !ooo.isEmpty()) {
-            drainOutOfOrder();
-        }
+    @Override
+    public void dirty() {
+        owner.markDirty(this);
     }
 
-    private void acceptGuestFin() {
-        rcvNxt++;
-        guestFin = true;
+    @Override
+    public void finReceived() {
         event("guest FIN");
-        if (hostEof && stateDeadline == 0) {
-            stateDeadline = System.nanoTime() + owner.finTimeoutNs;
-        }
-        ackDue = true;
-        owner.markDirty(this); // shutdownOutput once everything before the FIN is written
-        releaseOutOfOrder();
-    }
-
-    private void writeToHost(ByteBuf frame, int off, int len) {
-        ByteBuf b = owner.ctx.alloc().directBuffer(len);
-        b.writeBytes(frame, off, len);
-        ch.write(b, ch.voidPromise());
-        written += len;
-        hostDirty = true;
-    }
-
-    // ---- out-of-order guest data ----
-    // Dropping it would be correct (the guest retransmits), but a guest without
-    // SACK then recovers one segment per round trip after a burst loss on the
-    // link. Held segments lie inside the window we offered, so they are part
-    // of the room we promised and need no separate bound beyond a count.
-
-    private static final int MAX_OUT_OF_ORDER = 1024;
-
-    private record Held(int seq, ByteBuf data, boolean fin) {
-    }
-
-    private java.util.ArrayList<Held> ooo;
-
-    private void holdOutOfOrder(ByteBuf frame, int off, int len, int seq, boolean fin) {
-        int room = rcvAdvEdge - seq;
-        if (room <= 0 || len == 0) {
-            return;
-        }
-        if (len > room) {
-            len = room;
-            fin = false;
-        }
-        if (ooo == null) {
-            ooo = new java.util.ArrayList<>();
-        }
-        if (ooo.size() >= MAX_OUT_OF_ORDER) {
-            return;
-        }
-        int i = ooo.size(); // usually appended: later holes fill in order
-        while (i > 0 && gt(ooo.get(i - 1).seq(), seq)) {
-            i--;
-        }
-        if (i > 0) {
-            Held prev = ooo.get(i - 1);
-            if (ge(prev.seq() + prev.data().readableBytes(), seq + len) && (prev.fin() || !fin)) {
-                return; // already held
-            }
-        }
-        ByteBuf d = owner.ctx.alloc().directBuffer(len);
-        d.writeBytes(frame, off, len);
-        ooo.add(i, new Held(seq, d, fin));
-    }
-
-    /** Writes held segments that the stream has now reached; overlaps are trimmed. */
-    private void drainOutOfOrder() {
-        while (!ooo.isEmpty() && le(ooo.get(0).seq(), rcvNxt)) {
-            Held h = ooo.remove(0);
-            int end = h.seq() + h.data().readableBytes();
-            if (gt(end, rcvNxt)) {
-                int n = end - rcvNxt;
-                h.data().skipBytes(rcvNxt - h.seq());
-                ch.write(h.data(), ch.voidPromise()); // the held copy goes as is
-                written += n;
-                hostDirty = true;
-                rcvNxt = end;
-                ackDue = true;
-                owner.markDirty(this);
-            } else {
-                h.data().release();
-            }
-            if (h.fin() && end == rcvNxt) {
-                acceptGuestFin();
-                return;
-            }
-        }
-    }
-
-    private void releaseOutOfOrder() {
-        if (ooo != null) {
-            for (Held h : ooo) {
-                h.data().release();
-            }
-            ooo.clear();
+        if (tx.hostEof && timers.stateDeadline == 0) {
+            timers.stateDeadline = System.nanoTime() + owner.finTimeoutNs;
         }
     }
 
@@ -805,58 +525,19 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         if (state == State.CLOSED) {
             return;
         }
-        if (hostDirty && ch != null) {
-            hostDirty = false;
-            if (!markerOutstanding && written != kernelTaken) {
-                writeMarker();
-            }
-            ch.flush(); // the marker may complete right here
-        }
+        rx.flushHost();
         if (state == State.CLOSED) {
             return;
         }
         maybeShutdownOutput();
-        if (ackDue) {
+        if (rx.ackDue) {
             sendAck();
         }
         maybeFinish();
     }
 
-    /**
-     * An empty write after the batch: when its promise completes, every byte
-     * written before it is in the kernel. One promise per batch, not per
-     * segment; at most one outstanding.
-     */
-    private void writeMarker() {
-        markerOutstanding = true;
-        markerAt = written;
-        ChannelPromise p = ch.newPromise();
-        p.addListener(markerListener);
-        ch.write(Unpooled.EMPTY_BUFFER, p);
-    }
-
-    private void markerDone(ChannelFuture f) {
-        markerOutstanding = false;
-        if (state == State.CLOSED || !f.isSuccess()) {
-            return; // a failed write also reaches exceptionCaught
-        }
-        int promisedBefore = rcvAdvEdge - rcvNxt;
-        kernelTaken = markerAt;
-        if (written != kernelTaken) {
-            hostDirty = true; // more was queued meanwhile: mark it too
-        }
-        long room = rcvQueue - (written - kernelTaken);
-        if (!guestFin && room - promisedBefore >= rcvQueue / 4) {
-            ackDue = true; // window update: the guest may be waiting for room
-        }
-        if (hostDirty || ackDue || guestFin) {
-            owner.markDirty(this);
-        }
-    }
-
     private void maybeShutdownOutput() {
-        if (guestFin && !outputShut && !hostDirty && !markerOutstanding && written == kernelTaken
-                && state == State.ESTABLISHED) {
+        if (rx.fin && !outputShut && rx.allTaken() && state == State.ESTABLISHED) {
             outputShut = true;
             event("host output shut down");
             ((SocketChannel) ch).shutdownOutput().addListener((ChannelFuture f) -> {
@@ -871,38 +552,11 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     }
 
     private void maybeFinish() {
-        if (state == State.ESTABLISHED && guestFin && outputShut && finAcked) {
+        if (state == State.ESTABLISHED && rx.fin && outputShut && tx.finAcked) {
             event("both directions closed, flow freed");
             ch.close();
             free();
         }
-    }
-
-    /** Window field for the next segment; moves the advertised right edge (never left). */
-    private int advertiseWindow() {
-        int s = rcvWscale;
-        long room = rcvQueue - (written - kernelTaken);
-        if (room < 0) {
-            room = 0;
-        }
-        long max = 0xffffL << s;
-        if (room > max) {
-            room = max;
-        }
-        int promised = rcvAdvEdge - rcvNxt;
-        long field = room >>> s;
-        if (promised > 0 && (field << s) < promised) {
-            field = (promised + (1L << s) - 1) >>> s;
-        }
-        if (field > 0xffff) {
-            field = 0xffff;
-        }
-        int edge = rcvNxt + (int) (field << s);
-        if (gt(edge, rcvAdvEdge)) {
-            rcvAdvEdge = edge;
-        }
-        ackDue = false;
-        return (int) field;
     }
 
     /**
@@ -914,8 +568,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         if (state == State.CLOSED || state == State.CONNECTING || state == State.DROPPED) {
             return;
         }
-        owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort, sndMax, rcvNxt, TcpSegment.ACK_FLAG,
-                advertiseWindow(), -1, -1, null, 0, 0);
+        owner.emit(path, TcpRepr.of(tx.sndMax, rx.rcvNxt, TcpSegment.ACK_FLAG, rx.advertiseWindow()));
     }
 
     // =====================================================================
@@ -925,20 +578,16 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     @Override
     public void channelRead(ChannelHandlerContext c, Object msg) {
         ByteBuf b = (ByteBuf) msg;
-        if (sendBuf == null || hostEof) {
-            b.release();
-            return;
-        }
-        if (!b.isReadable()) {
+        if (!sending() || tx.hostEof || !b.isReadable()) {
             b.release();
             return;
         }
         long now = System.nanoTime();
-        lastActivity = now;
+        timers.lastActivity = now;
         bytesFromHost += b.readableBytes();
-        sendBuf.addComponent(true, b);
+        tx.queue.add(b);
         trySend(now);
-        if (!readPaused && sendBuf.readableBytes() >= readLimit()) {
+        if (!readPaused && tx.queue.readableBytes() >= readLimit()) {
             readPaused = true;
             ch.config().setAutoRead(false);
         }
@@ -948,12 +597,12 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext c, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent && sendBuf != null && !hostEof) {
+        if (evt instanceof ChannelInputShutdownEvent && sending() && !tx.hostEof) {
             long now = System.nanoTime();
-            hostEof = true;
+            tx.hostEof = true;
             event("host EOF");
-            if (guestFin && stateDeadline == 0) {
-                stateDeadline = now + owner.finTimeoutNs;
+            if (rx.fin && timers.stateDeadline == 0) {
+                timers.stateDeadline = now + owner.finTimeoutNs;
             }
             trySend(now);
             armTimer();
@@ -985,129 +634,55 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     }
 
     private int readLimit() {
-        long l = Math.max(maxSndWnd, owner.settings.minHostReadBuffer());
+        long l = Math.max(tx.maxSndWnd, owner.settings.minHostReadBuffer());
         return (int) Math.min(l, owner.settings.maxHostReadBuffer());
     }
 
     private void maybeResumeRead() {
-        if (readPaused && !hostEof && sendBuf.readableBytes() < readLimit() - readLimit() / 4) {
+        if (readPaused && !tx.hostEof && tx.queue.readableBytes() < readLimit() - readLimit() / 4) {
             readPaused = false;
             ch.config().setAutoRead(true);
         }
     }
 
-    /** Sends what the guest's window and the congestion window allow; FIN after the last byte of a host EOF. */
     private void trySend(long now) {
-        if (state != State.ESTABLISHED) {
-            return;
-        }
-        int buffered = sendBuf.readableBytes();
-        boolean sent = false;
-        boolean windowBlocked = false;
-        while (!(finSent && gt(sndNxt, finSeq))) {
-            int off = sndNxt - sndUna;
-            int unsent = buffered - off;
-            if (unsent > 0) {
-                long usable = Math.min(sndWnd, cwnd) - off;
-                if (usable <= 0) {
-                    windowBlocked = true;
-                    break;
-                }
-                int len = (int) Math.min(Math.min(unsent, usable), sndMss);
-                if (len < sndMss && len < unsent && off > 0) {
-                    break; // sender SWS avoidance: wait for a fuller window while data is in flight
-                }
-                boolean fin = hostEof && len == unsent;
-                if (!rttTiming && ge(sndNxt, sndMax)) {
-                    rttTiming = true;
-                    rttSeq = sndNxt + len;
-                    rttStart = now;
-                }
-                sendData(sndNxt, off, len, fin, buffered);
-                sndNxt += len;
-                if (fin) {
-                    finSent = true;
-                    finSeq = sndNxt;
-                    sndNxt++;
-                }
-            } else if (hostEof) {
-                // a FIN alone may go at a zero window: receivers accept it at the right edge
-                sendData(sndNxt, off, 0, true, buffered);
-                finSent = true;
-                finSeq = sndNxt;
-                sndNxt++;
-            } else {
-                break;
-            }
-            if (gt(sndNxt, sndMax)) {
-                sndMax = sndNxt;
-            }
-            sent = true;
-        }
-        if (sent && rtoAt == 0) {
-            rtoAt = now + rto;
-        }
-        if (windowBlocked && sndWnd == 0 && sndUna == sndMax) {
-            if (persistAt == 0) {
-                persistAt = now + rto;
-            }
+        if (state == State.ESTABLISHED) {
+            tx.trySend(now);
         }
     }
 
-    private void sendData(int seq, int off, int len, boolean fin, int buffered) {
-        int flags = TcpSegment.ACK_FLAG;
-        if (fin) {
-            flags |= TcpSegment.FIN;
+    /**
+     * TcpSender.Output: one data segment (or FIN) from the send queue; refused
+     * while the link is full (the flow parks until it drains: flow control,
+     * not loss).
+     */
+    @Override
+    public boolean data(int seq, int off, int len, int flags) {
+        if (!ready()) {
+            owner.park(this);
+            return false;
         }
-        if (len > 0 && off + len == buffered) {
-            flags |= TcpSegment.PSH;
-        }
-        owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort, seq, rcvNxt, flags, advertiseWindow(),
-                -1, -1, sendBuf, sendBuf.readerIndex() + off, len);
+        owner.emitData(path, TcpRepr.of(seq, rx.rcvNxt, flags, rx.advertiseWindow()), tx.queue, off, len, tx.sndMss);
+        return true;
     }
 
-    /** Retransmits the first unacknowledged segment (or the FIN), whatever the windows say. */
-    private void retransmitFirst() {
-        int dataEnd = finSent ? finSeq : sndMax;
-        int len = Math.min(sndMss, dataEnd - sndUna);
-        if (len < 0) {
-            len = 0;
-        }
-        boolean fin = finSent && !finAcked && sndUna + len == finSeq;
-        if (len == 0 && !fin) {
+    @Override
+    public boolean ready() {
+        return owner.ctx.link().isWritable();
+    }
+
+    /** The link drained: send what waited. */
+    void resumeSend() {
+        if (state == State.CLOSED) {
             return;
         }
-        owner.cRetransmits.inc();
-        sendData(sndUna, 0, len, fin, sendBuf.readableBytes());
-        int end = sndUna + len + (fin ? 1 : 0);
-        if (lt(sndNxt, end)) {
-            sndNxt = end;
-        }
+        trySend(System.nanoTime());
+        armTimer();
     }
 
     // =====================================================================
     // timers: one scheduled task per flow, re-armed lazily
     // =====================================================================
-
-    private void rttSample(long r) {
-        if (r < 0) {
-            return;
-        }
-        if (srtt < 0) {
-            srtt = r;
-            rttvar = r / 2;
-        } else {
-            long d = Math.abs(srtt - r);
-            rttvar = (3 * rttvar + d) / 4;
-            srtt = (7 * srtt + r) / 8;
-        }
-        recomputeRto();
-    }
-
-    private void recomputeRto() {
-        long r = srtt < 0 ? owner.initialRtoNs : srtt + Math.max(CLOCK_GRANULARITY_NS, 4 * rttvar);
-        rto = Math.max(owner.minRtoNs, Math.min(owner.maxRtoNs, r));
-    }
 
     private boolean idleApplies() {
         return state == State.ESTABLISHED || state == State.SYN_RCVD || state == State.SYN_SENT;
@@ -1117,22 +692,7 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         if (state == State.CLOSED) {
             return;
         }
-        long next = Long.MAX_VALUE;
-        if (rtoAt != 0) {
-            next = rtoAt;
-        }
-        if (persistAt != 0 && persistAt - next < 0) {
-            next = persistAt;
-        }
-        if (stateDeadline != 0 && stateDeadline - next < 0) {
-            next = stateDeadline;
-        }
-        if (idleApplies()) {
-            long idle = lastActivity + owner.idleTimeoutNs;
-            if (idle - next < 0) {
-                next = idle;
-            }
-        }
+        long next = timers.next(idleApplies() ? timers.lastActivity + owner.idleTimeoutNs : 0);
         if (next == Long.MAX_VALUE) {
             return;
         }
@@ -1155,19 +715,19 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         }
         long now = System.nanoTime();
         try {
-            if (stateDeadline != 0 && now - stateDeadline >= 0) {
+            if (timers.stateDeadline != 0 && now - timers.stateDeadline >= 0) {
                 onStateDeadline();
                 return;
             }
-            if (idleApplies() && now - (lastActivity + owner.idleTimeoutNs) >= 0) {
+            if (idleApplies() && now - (timers.lastActivity + owner.idleTimeoutNs) >= 0) {
                 owner.cIdle.inc();
                 abort("idle for " + owner.settings.idleTimeout(), true);
                 return;
             }
-            if (rtoAt != 0 && now - rtoAt >= 0) {
+            if (timers.rtoAt != 0 && now - timers.rtoAt >= 0) {
                 onRto(now);
             }
-            if (state != State.CLOSED && persistAt != 0 && now - persistAt >= 0) {
+            if (state != State.CLOSED && timers.persistAt != 0 && now - timers.persistAt >= 0) {
                 onPersist(now);
             }
             armTimer();
@@ -1184,68 +744,58 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         }
     }
 
-    private void backoff() {
-        rto = Math.min(owner.maxRtoNs, rto * 2);
-    }
-
     private void onRto(long now) {
         switch (state) {
             case SYN_RCVD -> {
-                if (++retries > owner.settings.synRetries()) {
+                if (++timers.retries > owner.settings.synRetries()) {
                     abort("guest never ACKed our SYN-ACK", true);
                     return;
                 }
-                backoff();
+                timers.backoff();
                 sendSynAck(now);
             }
             case SYN_SENT -> {
-                if (++retries > owner.settings.synRetries()) {
+                if (++timers.retries > owner.settings.synRetries()) {
                     abort("guest never answered our SYN", false);
                     return;
                 }
-                backoff();
+                timers.backoff();
                 sendSyn(now);
             }
             case ESTABLISHED -> {
-                if (sndUna == sndMax) {
-                    rtoAt = 0;
+                if (tx.allAcked()) {
+                    timers.rtoAt = 0;
                     return;
                 }
-                if (++retries > owner.settings.maxRetransmits()) {
+                if (!ready()) {
+                    // the link holds our segments back: not a loss; look again later
+                    timers.rtoAt = now + timers.rto();
+                    owner.park(this);
+                    return;
+                }
+                if (++timers.retries > owner.settings.maxRetransmits()) {
                     owner.cGiveUp.inc();
                     abort("retransmission limit reached", true);
                     return;
                 }
                 if (log.isTraceEnabled()) {
-                    log.trace("{}: RTO #{} ({} ms), {} bytes outstanding", name, retries, rto / 1_000_000,
-                            sndMax - sndUna);
+                    log.trace("{}: RTO #{} ({} ms), {} bytes outstanding", name, timers.retries,
+                            timers.rto() / 1_000_000, tx.sndMax - tx.sndUna);
                 }
-                ssthresh = Math.max((long) (sndMax - sndUna) / 2, 2L * sndMss);
-                cwnd = sndMss;
-                inRecovery = false;
-                dupAcks = 0;
-                rttTiming = false;
-                sndNxt = sndUna; // go back: later segments follow as ACKs open cwnd
-                retransmitFirst();
-                backoff();
-                rtoAt = now + rto;
+                tx.onRto(now);
             }
-            default -> rtoAt = 0;
+            default -> timers.rtoAt = 0;
         }
     }
 
     private void onPersist(long now) {
-        int unsent = sendBuf == null ? 0 : sendBuf.readableBytes() - (sndNxt - sndUna);
-        if (state != State.ESTABLISHED || sndWnd != 0 || unsent <= 0) {
-            persistAt = 0;
-            persistBackoff = 0;
+        if (state != State.ESTABLISHED || !tx.needsProbe()) {
+            timers.stopPersist();
             return;
         }
         // zero-window probe: an old sequence number makes the guest answer with its current window
-        owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort, sndUna - 1, rcvNxt, TcpSegment.ACK_FLAG,
-                advertiseWindow(), -1, -1, null, 0, 0);
-        persistBackoff = Math.min(persistBackoff + 1, 16);
-        persistAt = now + Math.min(owner.maxRtoNs, rto << persistBackoff);
+        owner.emit(path, TcpRepr.of(tx.sndUna - 1, rx.rcvNxt, TcpSegment.ACK_FLAG, rx.advertiseWindow()));
+        timers.persistProbed(now);
     }
 
     // =====================================================================
@@ -1261,10 +811,9 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
         if (rstGuest) {
             switch (state) {
                 case CONNECTING -> owner.refuse(v6, guestHi, guestLo, guestPort, peerHi, peerLo, peerPort, guestIsn);
-                case SYN_RCVD, ESTABLISHED -> owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort,
-                        sndMax, rcvNxt, TcpSegment.RST | TcpSegment.ACK_FLAG, 0, -1, -1, null, 0, 0);
-                case SYN_SENT -> owner.emit(v6, peerHi, peerLo, peerPort, guestHi, guestLo, guestPort,
-                        sndNxt, 0, TcpSegment.RST, 0, -1, -1, null, 0, 0);
+                case SYN_RCVD, ESTABLISHED -> owner.emit(path,
+                        TcpRepr.of(tx.sndMax, rx.rcvNxt, TcpSegment.RST | TcpSegment.ACK_FLAG, 0));
+                case SYN_SENT -> owner.emit(path, TcpRepr.of(tx.sndNxt, 0, TcpSegment.RST, 0));
                 default -> {
                 }
             }
@@ -1306,11 +855,8 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
             timer.cancel(false);
             timer = null;
         }
-        if (sendBuf != null) {
-            sendBuf.release();
-            sendBuf = null;
-        }
-        releaseOutOfOrder();
+        tx.queue.release();
+        rx.release();
         owner.remove(this);
         if (ch != null && ch.isOpen()) {
             closeChannel(ch);
@@ -1320,10 +866,10 @@ final class TcpFlow extends ChannelInboundHandlerAdapter implements Runnable {
     // ---- for tests ----
 
     int sndWindowForTest() {
-        return (int) sndWnd;
+        return (int) tx.sndWnd;
     }
 
     int bufferedForTest() {
-        return sendBuf == null ? 0 : sendBuf.readableBytes();
+        return tx.queue.readableBytes();
     }
 }

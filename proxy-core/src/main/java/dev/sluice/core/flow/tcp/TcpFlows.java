@@ -9,14 +9,17 @@ import dev.sluice.core.flow.AddressMapper;
 import dev.sluice.core.flow.FlowBudget;
 import dev.sluice.core.flow.FlowProtocol;
 import dev.sluice.core.flow.GateDecision;
+import dev.sluice.core.flow.GuestFrames;
 import dev.sluice.core.flow.L4Handler;
 import dev.sluice.core.flow.OutboundGate;
 import dev.sluice.core.link.FrameHandler;
+import dev.sluice.core.link.GuestLink;
+import dev.sluice.core.link.Offloads;
+import dev.sluice.core.link.GuestLink;
+import dev.sluice.core.link.Offloads;
 import dev.sluice.core.wire.Checksum;
-import dev.sluice.core.wire.EthernetFrame;
 import dev.sluice.core.wire.Ipv4Packet;
 import dev.sluice.core.wire.Ipv6Packet;
-import dev.sluice.core.wire.Mac;
 import dev.sluice.core.wire.TcpSegment;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.socket.SocketChannel;
@@ -46,7 +49,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TcpFlows implements L4Handler {
     private static final Logger log = LoggerFactory.getLogger(TcpFlows.class);
-    private static final int TTL = 64;
     private static final long BUDGET_LOG_INTERVAL_NS = 10_000_000_000L;
 
     final SluiceContext ctx;
@@ -65,7 +67,8 @@ public final class TcpFlows implements L4Handler {
     private final LinkedHashSet<TcpFlow> evictable = new LinkedHashSet<>();
     private final LogLimiter evictLog = new LogLimiter();
     private final TcpSegment seg = new TcpSegment();
-    private final long ourMac;
+    /** Ethernet and IP headers: one builder for every frame to the guest (TTL 255 as passt). */
+    private final GuestFrames frames;
 
     /** MSS we announce: the guest's MTU minus IP and TCP headers. */
     final int ourMss4;
@@ -87,7 +90,6 @@ public final class TcpFlows implements L4Handler {
     private final Runnable flushTask = this::flushBatch;
     private boolean flushScheduled;
     private boolean closed;
-    private int ipIdent;
     private long lastBudgetLog = System.nanoTime() - BUDGET_LOG_INTERVAL_NS;
 
     final Counters.Counter cBad;
@@ -136,7 +138,7 @@ public final class TcpFlows implements L4Handler {
         this.budget = budget;
         this.settings = settings;
         this.binder = binder;
-        this.ourMac = ctx.guest().ourMac();
+        this.frames = new GuestFrames(ctx);
         int mtu = ctx.guest().mtu() > 0 ? ctx.guest().mtu() : GuestConfig.DEFAULT_MTU;
         this.ourMss4 = Math.max(536, Math.min(0xffff, mtu - Ipv4Packet.MIN_HEADER_LEN - TcpSegment.HEADER_LEN));
         this.ourMss6 = Math.max(1220, Math.min(0xffff, mtu - Ipv6Packet.HEADER_LEN - TcpSegment.HEADER_LEN));
@@ -153,6 +155,9 @@ public final class TcpFlows implements L4Handler {
         this.maxRtoNs = settings.maxRto().toNanos();
         this.dropHoldNs = settings.dropHold().toNanos();
         this.linkWindow = ctx.link() != null ? Math.max(1024, ctx.link().maxGuestWindow()) : Integer.MAX_VALUE;
+        if (ctx.link() != null) {
+            ctx.link().addWritabilityListener(this::onLinkWritable);
+        }
         Counters c = ctx.counters();
         cBad = c.get("tcp.bad");
         cBadChecksum = c.get("tcp.bad_checksum");
@@ -250,11 +255,11 @@ public final class TcpFlows implements L4Handler {
 
     /** RFC 9293 §3.10.7.1: a segment for no connection gets a RST that the sender will accept. */
     private void resetUnknown(TcpSegment s, boolean v6, long gHi, long gLo, int gPort, long pHi, long pLo, int pPort) {
+        TcpPath p = new TcpPath(v6, pHi, pLo, pPort, gHi, gLo, gPort);
         if (s.hasAck()) {
-            emit(v6, pHi, pLo, pPort, gHi, gLo, gPort, s.ack(), 0, TcpSegment.RST, 0, -1, -1, null, 0, 0);
+            emit(p, TcpRepr.of(s.ack(), 0, TcpSegment.RST, 0));
         } else {
-            emit(v6, pHi, pLo, pPort, gHi, gLo, gPort, 0, s.seq() + s.sequenceLength(),
-                    TcpSegment.RST | TcpSegment.ACK_FLAG, 0, -1, -1, null, 0, 0);
+            emit(p, TcpRepr.of(0, s.seq() + s.sequenceLength(), TcpSegment.RST | TcpSegment.ACK_FLAG, 0));
         }
     }
 
@@ -359,8 +364,8 @@ public final class TcpFlows implements L4Handler {
 
     /** RST+ACK acknowledging the SYN: what a Linux guest in SYN-SENT accepts as "connection refused". */
     void refuse(boolean v6, long gHi, long gLo, int gPort, long pHi, long pLo, int pPort, int isn) {
-        emit(v6, pHi, pLo, pPort, gHi, gLo, gPort, 0, isn + 1, TcpSegment.RST | TcpSegment.ACK_FLAG, 0,
-                -1, -1, null, 0, 0);
+        emit(new TcpPath(v6, pHi, pLo, pPort, gHi, gLo, gPort),
+                TcpRepr.of(0, isn + 1, TcpSegment.RST | TcpSegment.ACK_FLAG, 0));
     }
 
     // ---- inbound (port forwarding) ----
@@ -487,50 +492,87 @@ public final class TcpFlows implements L4Handler {
         return ThreadLocalRandom.current().nextInt();
     }
 
-    /**
-     * Builds one segment to the guest in a pooled direct buffer and queues it
-     * on the link. Source is the peer as the guest sees it, destination the
-     * guest. {@code mss}/{@code wscale} &lt; 0 leave the option out; the
-     * payload, if any, is copied from {@code payload} at {@code payIdx}.
-     */
-    void emit(boolean v6, long srcHi, long srcLo, int srcPort, long dstHi, long dstLo, int dstPort,
-              int seq, int ack, int flags, int window, int mss, int wscale, ByteBuf payload, int payIdx, int payLen) {
-        if (!ctx.link().isUp()) {
-            return;
+    /** A segment without payload to the guest (SYN, ACK, RST), queued on the link. */
+    void emit(TcpPath p, TcpRepr r) {
+        emitData(p, r, null, 0, 0, 0);
+    }
+
+    // ---- link backpressure: flows wait in an intrusive list, resumed when the link drains ----
+
+    private TcpFlow waiters;
+
+    /** {@code f} has data for the guest and the link is full: resumed by {@link #onLinkWritable}. */
+    void park(TcpFlow f) {
+        if (!f.waiting) {
+            f.waiting = true;
+            f.nextWaiter = waiters;
+            waiters = f;
+        }
+    }
+
+    private void onLinkWritable() {
+        TcpFlow f = waiters;
+        waiters = null; // flows that meet a full link again park themselves anew
+        while (f != null) {
+            TcpFlow next = f.nextWaiter;
+            f.nextWaiter = null;
+            f.waiting = false;
+            f.resumeSend();
+            f = next;
+        }
+        requestLinkFlush();
+    }
+
+    /** The most payload one segment to the guest may carry over this link (GSO: a super-segment). */
+    int maxSegment(boolean v6, int mss) {
+        Offloads o = ctx.link().offloads();
+        if (!o.checksum() || o.maxFrame() <= 0) {
+            return mss;
         }
         int ipHdr = v6 ? Ipv6Packet.HEADER_LEN : Ipv4Packet.MIN_HEADER_LEN;
-        int tcpHdr = TcpSegment.HEADER_LEN + (mss >= 0 ? TcpSegment.MSS_OPT_LEN : 0)
-                + (wscale >= 0 ? TcpSegment.WSCALE_OPT_LEN : 0);
+        int byFrame = o.maxFrame() - GuestFrames.l4Offset(v6) - TcpSegment.HEADER_LEN;
+        int byIp = 0xffff - TcpSegment.HEADER_LEN - (v6 ? 0 : ipHdr);
+        return Math.max(mss, Math.min(byFrame, byIp));
+    }
+
+    /**
+     * Builds one segment to the guest in a pooled direct buffer and queues it
+     * on the link: {@code r} describes it, {@code p} says from where to
+     * where; the payload, if any, is copied from {@code payload} starting
+     * {@code off} bytes after its front. Over a link with checksum offload a
+     * data segment leaves its checksum to the link, and one longer than
+     * {@code mss} goes as a GSO super-segment cut into {@code mss}-byte segments.
+     */
+    void emitData(TcpPath p, TcpRepr r, TcpSendQueue payload, int off, int payLen, int mss) {
+        GuestLink link = ctx.link();
+        if (!link.isUp()) {
+            return;
+        }
+        int l4 = GuestFrames.l4Offset(p.v6());
+        int tcpHdr = r.headerLength();
         int tcpLen = tcpHdr + payLen;
-        int frameLen = EthernetFrame.HEADER_LEN + ipHdr + tcpLen;
+        int frameLen = l4 + tcpLen;
         ByteBuf f = ctx.alloc().directBuffer(frameLen);
-        long dstMac = ctx.guestState().mac();
-        EthernetFrame.emit(f, 0, dstMac == 0 ? Mac.BROADCAST : dstMac, ourMac,
-                v6 ? EthernetFrame.TYPE_IPV6 : EthernetFrame.TYPE_IPV4);
-        int ipOff = EthernetFrame.HEADER_LEN;
-        int tcpOff = ipOff + ipHdr;
-        long pseudo;
-        if (v6) {
-            Ipv6Packet.emit(f, ipOff, srcHi, srcLo, dstHi, dstLo, Ipv6Packet.NH_TCP, tcpLen, TTL);
-            pseudo = Checksum.pseudoV6(srcHi, srcLo, dstHi, dstLo, Ipv6Packet.NH_TCP, tcpLen);
-        } else {
-            Ipv4Packet.emit(f, ipOff, (int) srcLo, (int) dstLo, Ipv4Packet.PROTO_TCP, tcpLen, TTL, ipIdent++ & 0xffff);
-            pseudo = Checksum.pseudoV4((int) srcLo, (int) dstLo, Ipv4Packet.PROTO_TCP, tcpLen);
-        }
-        TcpSegment.emitHeader(f, tcpOff, srcPort, dstPort, seq, ack, tcpHdr, flags, window);
-        int p = tcpOff + TcpSegment.HEADER_LEN;
-        if (mss >= 0) {
-            p = TcpSegment.emitMss(f, p, mss);
-        }
-        if (wscale >= 0) {
-            p = TcpSegment.emitWindowScale(f, p, wscale);
-        }
+        frames.headers(f, 0, p.v6(), p.srcHi(), p.srcLo(), p.dstHi(), p.dstLo(), Ipv4Packet.PROTO_TCP, tcpLen);
+        r.emit(f, l4, p.srcPort(), p.dstPort());
         if (payLen > 0) {
-            payload.getBytes(payIdx, f, p, payLen);
+            payload.copy(off, f, l4 + tcpHdr, payLen);
         }
-        TcpSegment.fillChecksum(f, tcpOff, tcpLen, pseudo);
         f.writerIndex(frameLen);
-        ctx.link().send(f);
+        if (payLen > 0 && link.offloads().checksum()) {
+            // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, the link completes it
+            f.setShort(l4 + TcpSegment.CHECKSUM, (int) Checksum.fold(pseudo(p, tcpLen)));
+            link.sendOffloaded(f, payLen > mss ? mss : 0);
+            return;
+        }
+        TcpSegment.fillChecksum(f, l4, tcpLen, pseudo(p, tcpLen));
+        link.send(f);
+    }
+
+    /** The pseudo-header sum of a segment of {@code tcpLen} bytes along {@code p}. */
+    static long pseudo(TcpPath p, int tcpLen) {
+        return p.v6() ? Checksum.pseudoV6(p.srcHi(), p.srcLo(), p.dstHi(), p.dstLo(), Ipv6Packet.NH_TCP, tcpLen)
+                : Checksum.pseudoV4((int) p.srcLo(), (int) p.dstLo(), Ipv4Packet.PROTO_TCP, tcpLen);
     }
 
     // ---- address helpers (per new flow, never per packet) ----

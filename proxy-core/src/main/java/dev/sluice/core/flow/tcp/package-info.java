@@ -2,8 +2,11 @@
  * TCP translation: every guest TCP connection becomes an ordinary host socket
  * (a netty epoll {@code SocketChannel} on the instance's event loop) and back.
  * {@link dev.sluice.core.flow.tcp.TcpFlows} is the entry point (guest segments,
- * inbound port-forwarded connections, link down); {@code TcpFlow} is one
- * connection's state machine towards the guest.
+ * inbound port-forwarded connections, link down, link backpressure);
+ * {@code TcpFlow} is one connection's state machine towards the guest, with
+ * its receive half ({@code TcpReceiver}), send half ({@code TcpSender}, over
+ * {@code TcpSendQueue}) and clocks ({@code TcpTimers}); segments are
+ * described by {@code TcpRepr} values along a per-flow {@code TcpPath}.
  *
  * <p>passt's approach: no TCP stack of our own towards the peer. The host
  * kernel does real TCP with the peer; towards the guest Sluice keeps only what

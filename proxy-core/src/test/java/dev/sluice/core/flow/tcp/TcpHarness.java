@@ -14,6 +14,7 @@ import dev.sluice.core.flow.FlowBudget;
 import dev.sluice.core.flow.FlowProtocol;
 import dev.sluice.core.flow.OutboundGate;
 import dev.sluice.core.link.GuestLink;
+import dev.sluice.core.link.Offloads;
 import dev.sluice.core.wire.Checksum;
 import dev.sluice.core.wire.EthernetFrame;
 import dev.sluice.core.wire.Ipv4Packet;
@@ -148,10 +149,20 @@ final class TcpHarness implements AutoCloseable {
 
     // ---------------------------------------------------------------
 
-    /** The guest link: keeps a copy of every frame sent to the guest. */
+    /**
+     * The guest link: keeps a copy of every frame sent to the guest. Offloads
+     * and writability are configurable: offloaded frames are completed and
+     * cut as a Linux guest behind a tap would (checksum from the
+     * pseudo-header sum in the field, GSO super-segments into gsoSize pieces).
+     */
     static final class CollectingLink implements GuestLink {
         final BlockingQueue<byte[]> frames = new LinkedBlockingQueue<>();
         volatile boolean up = true;
+        volatile Offloads offloads = Offloads.NONE;
+        volatile boolean writable = true;
+        final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger offloaded = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger superFrames = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public void send(ByteBuf frame) {
@@ -164,6 +175,88 @@ final class TcpHarness implements AutoCloseable {
             } finally {
                 frame.release();
             }
+        }
+
+        @Override
+        public Offloads offloads() {
+            return offloads;
+        }
+
+        @Override
+        public void sendOffloaded(ByteBuf frame, int gsoSize) {
+            try {
+                assertTrue(offloads.checksum(), "sendOffloaded without offloads");
+                offloaded.incrementAndGet();
+                byte[] b = new byte[frame.readableBytes()];
+                frame.getBytes(frame.readerIndex(), b);
+                if (gsoSize > 0) {
+                    assertTrue(b.length <= offloads.maxFrame(), "super-frame over maxFrame");
+                    superFrames.incrementAndGet();
+                }
+                for (byte[] piece : cut(b, gsoSize)) {
+                    if (up) {
+                        frames.add(piece);
+                    }
+                }
+            } finally {
+                frame.release();
+            }
+        }
+
+        /** What the guest's kernel does with an offloaded frame: segments it, completes the checksums. */
+        static List<byte[]> cut(byte[] frame, int gsoSize) {
+            boolean v6 = ((frame[12] & 0xff) << 8 | (frame[13] & 0xff)) == EthernetFrame.TYPE_IPV6;
+            int ip = EthernetFrame.HEADER_LEN;
+            int l4 = ip + (v6 ? Ipv6Packet.HEADER_LEN : Ipv4Packet.MIN_HEADER_LEN);
+            int hl = ((frame[l4 + TcpSegment.DATA_OFF] & 0xff) >>> 4) * 4;
+            int pay = frame.length - l4 - hl;
+            int step = gsoSize > 0 ? gsoSize : Math.max(pay, 1);
+            java.util.ArrayList<byte[]> out = new java.util.ArrayList<>();
+            ByteBuf src = Unpooled.wrappedBuffer(frame);
+            int seq0 = src.getInt(l4 + TcpSegment.SEQ);
+            int flags = src.getUnsignedByte(l4 + TcpSegment.FLAGS);
+            for (int o = 0; o < Math.max(pay, 1); o += step) {
+                int n = Math.min(step, pay - o);
+                boolean last = o + n >= pay;
+                ByteBuf b = Unpooled.buffer(l4 + hl + n);
+                b.writeBytes(frame, 0, l4 + hl);
+                b.writeBytes(frame, l4 + hl + o, n);
+                int tcpLen = hl + n;
+                b.setInt(l4 + TcpSegment.SEQ, seq0 + o);
+                b.setByte(l4 + TcpSegment.FLAGS, last ? flags : flags & ~(TcpSegment.FIN | TcpSegment.PSH));
+                long pseudo;
+                if (v6) {
+                    b.setShort(ip + Ipv6Packet.PAYLOAD_LEN, tcpLen);
+                    pseudo = Checksum.pseudoV6(b, ip, Ipv6Packet.NH_TCP, tcpLen);
+                } else {
+                    b.setShort(ip + Ipv4Packet.TOTAL_LEN, Ipv4Packet.MIN_HEADER_LEN + tcpLen);
+                    b.setShort(ip + 10, 0);
+                    b.setShort(ip + 10, Checksum.compute(b, ip, Ipv4Packet.MIN_HEADER_LEN));
+                    pseudo = Checksum.pseudoV4(b.getInt(ip + Ipv4Packet.SRC), b.getInt(ip + Ipv4Packet.DST),
+                            Ipv4Packet.PROTO_TCP, tcpLen);
+                }
+                // the field held the pseudo-header sum of the whole frame: start over for this piece
+                b.setShort(l4 + TcpSegment.CHECKSUM, 0);
+                if (gsoSize == 0) {
+                    assertEquals(Checksum.fold(pseudo), src.getUnsignedShort(l4 + TcpSegment.CHECKSUM),
+                            "the field holds the folded pseudo-header sum");
+                }
+                b.setShort(l4 + TcpSegment.CHECKSUM, Checksum.finish(Checksum.add(pseudo, b, l4, tcpLen)));
+                byte[] a = new byte[b.readableBytes()];
+                b.getBytes(0, a);
+                out.add(a);
+            }
+            return out;
+        }
+
+        @Override
+        public boolean isWritable() {
+            return writable;
+        }
+
+        @Override
+        public void addWritabilityListener(Runnable listener) {
+            listeners.add(listener);
         }
 
         @Override
