@@ -94,6 +94,8 @@ public final class TcpFlows implements L4Handler {
 
     final Counters.Counter cBad;
     final Counters.Counter cBadChecksum;
+    /** Flows that found the link full and waited for it (flow control, not loss). */
+    final Counters.Counter cLinkWaits;
     final Counters.Counter cNoFlow;
     final Counters.Counter cRejected;
     final Counters.Counter cDropped;
@@ -161,6 +163,7 @@ public final class TcpFlows implements L4Handler {
         Counters c = ctx.counters();
         cBad = c.get("tcp.bad");
         cBadChecksum = c.get("tcp.bad_checksum");
+        cLinkWaits = c.get("tcp.link_waits");
         cNoFlow = c.get("tcp.no_flow");
         cRejected = c.get("tcp.rejected");
         cDropped = c.get("tcp.dropped");
@@ -504,6 +507,7 @@ public final class TcpFlows implements L4Handler {
     /** {@code f} has data for the guest and the link is full: resumed by {@link #onLinkWritable}. */
     void park(TcpFlow f) {
         if (!f.waiting) {
+            cLinkWaits.inc();
             f.waiting = true;
             f.nextWaiter = waiters;
             waiters = f;
