@@ -126,6 +126,15 @@ public final class TestVm implements AutoCloseable {
         argv.addAll(netdev.args());
         Process q = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        return attach(q, dir, bootLog, shellSock);
+    }
+
+    /**
+     * Drives a VM someone else started (libvirt): its first serial port logs to {@code bootLog}, the second
+     * listens on {@code shellSock}; {@code q} lives as long as the VM (e.g. {@code tail --pid}) and
+     * {@code dir} may hold a {@code qemu.log}.
+     */
+    public static TestVm attach(Process q, Path dir, Path bootLog, Path shellSock) throws Exception {
         SocketChannel sh = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (sh == null) {
@@ -137,7 +146,8 @@ public final class TestVm implements AutoCloseable {
                 sh = null;
                 if (!q.isAlive() || System.nanoTime() > deadline) {
                     q.destroyForcibly();
-                    throw new AssertionError("QEMU did not start:\n" + Files.readString(dir.resolve("qemu.log")));
+                    Path log = dir.resolve("qemu.log");
+                    throw new AssertionError("QEMU did not start:\n" + (Files.exists(log) ? Files.readString(log) : ""));
                 }
                 Thread.sleep(100);
             }

@@ -36,7 +36,13 @@ class PasstArgvTest {
                 + "--debug --map-guest-addr 169.254.1.2 --pid /tmp/pasta.pid --netns /run/netns/netns-1",
             // an older Podman: no --map-guest-addr, no --pid
             "pasta --config-net -t none -u none -T none -U none --no-map-gw --netns /run/netns/n2",
-            // libvirt 9.0 qemu_passt.c
+            // containers/common libnetwork/pasta before --dns-forward: -p 8080:80, "--dns none"
+            "pasta --config-net -t 8080-8080:80-80 -u none -T none -U none --no-map-gw --dns none --quiet "
+                + "--netns /run/netns/n3",
+            // libvirt 9.0 qemu_passt.c exactly (LibvirtIT): no --pid, libvirt writes the pid file itself
+            "passt --one-off --socket /tmp/passt-vm0.socket --mac-addr 52:54:00:5a:11:01 "
+                + "--log-file /tmp/passt-vm0.log --tcp-ports 2222:22",
+            // later libvirt: --pid
             "passt --one-off --socket /tmp/passt-vm1.socket --pid /tmp/passt-vm1.pid --mac-addr 52:54:00:12:34:56 "
                 + "--mtu 1500 --interface eth0 --log-file /tmp/passt-vm1.log --address 10.77.0.5 --netmask 24 "
                 + "--tcp-ports 2222:22 --udp-ports 5353",
