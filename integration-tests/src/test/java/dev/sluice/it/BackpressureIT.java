@@ -39,10 +39,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 11: a guest that reads slowly makes the stream link push back. The
  * "guest" here is a relay in the test between Sluice's stream socket and a
- * tap in g, reading at most 64 KiB per millisecond; the guest kernel's
+ * tap in g, reading at most 16 KiB per millisecond; the guest kernel's
  * receive buffer is raised so its window outgrows the socket's buffer and
  * the link's high water mark. Three 16 MiB downloads then arrive sha256-equal,
- * the link was unwritable at times (link.tx_backpressure) and dropped
+ * the link was full at times (the flows waited, tcp.link_waits, or frames were kept, link.tx_backpressure) and dropped
  * nothing (link.tx_dropped 0). The tap itself is not tested so: a frame
  * written to a tap is delivered inline by the kernel, which never refuses it.
  */
@@ -76,7 +76,7 @@ class BackpressureIT {
         assertTrue(Guest.await(topo.lan, 10, "ss -Htln | grep -q ':80 '"));
     }
 
-    /** tap0 in g <-> Sluice's socket; towards the tap only one 64 KiB read per millisecond. */
+    /** tap0 in g <-> Sluice's socket; towards the tap only one 16 KiB read per millisecond. */
     private void startSlowRelay() throws Exception {
         IoEventLoop loop = (IoEventLoop) group.next();
         int nsFd = Netns.open(topo.g);
@@ -100,7 +100,7 @@ class BackpressureIT {
         });
         stream = new Bootstrap().group(loop).channel(EpollDomainSocketChannel.class)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(64 << 10).maxMessagesPerRead(1))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(16 << 10).maxMessagesPerRead(1))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
